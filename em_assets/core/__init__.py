@@ -1,0 +1,1 @@
+"""The science of em-assets: pure Python, NumPy and zarr, with no Dagster import."""
