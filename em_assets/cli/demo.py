@@ -1,11 +1,72 @@
-"""`em-assets demo`."""
+"""`em-assets demo`: write the demo data and run the whole pipeline into the persistent instance."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from em_assets.cli.local_runs import RunOutcome, code_location, local_instance, run_automation_once, run_sensor_once
+from em_assets.core.storage import StoreLayout, default_home
+from em_assets.core.synthetic import write_demo_tomograms
+from em_assets.core.synthetic_synapses import write_demo_em_datasets
+from em_assets.core.tomogram_catalog import build_tomogram_catalog
+
+LANDING_SENSORS = ("tomogram_landing_sensor", "em_landing_sensor")
+
+
+def _step(number: int, total: int, title: str, work: Callable[[], object]) -> object:
+    print(f"[{number}/{total}] {title} ...", flush=True)
+    started = time.perf_counter()
+    result = work()
+    print(f"[{number}/{total}] {title}: done in {time.perf_counter() - started:.1f} s", flush=True)
+    return result
+
+
+def _limits(low: float, high: float) -> str:
+    return f"[{low:.4g}, {high:.4g}]"
+
+
+def print_summary(layout: StoreLayout, keys: list[str]) -> None:
+    """The final table: each tomogram's limits and status, then the Neuroglancer URLs."""
+    table = build_tomogram_catalog(layout, keys)
+    rows = pd.DataFrame(
+        {
+            "partition": table["key"],
+            "status": table["status"],
+            "gmm limits": [_limits(a, b) if pd.notna(a) else "-" for a, b in zip(table["gmm_low"], table["gmm_high"])],
+            "cdf limits": [_limits(a, b) if pd.notna(a) else "-" for a, b in zip(table["cdf_low"], table["cdf_high"])],
+        }
+    )
+    print()
+    print(rows.to_string(index=False))
+    print("\nNeuroglancer URLs (local sources need `em-assets view` running):")
+    for key, url in zip(table["key"], table["url"]):
+        print(f"  {key}: {url if isinstance(url, str) else '-'}")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
+    layout = StoreLayout(default_home())
+    instance = local_instance()
+    defs = code_location()
+    total = 3 + len(LANDING_SENSORS)
+    _step(1, total, f"writing demo tomograms into {layout.tomogram_landing}", lambda: write_demo_tomograms(layout.tomogram_landing))
+    _step(2, total, f"writing demo EM datasets into {layout.em_landing}", lambda: write_demo_em_datasets(layout.em_landing))
+    outcomes: list[RunOutcome] = []
+    for offset, sensor in enumerate(LANDING_SENSORS):
+        outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s))
+    outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance))
+    print_summary(layout, instance.get_dynamic_partitions("tomogram"))
+    failed = [o for o in outcomes if not o.success]
+    print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")
+    print("Open the UI on this history with `make dev`.")
+    return 1 if failed else 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `demo` sub-command."""
-    parser = commands.add_parser("demo", help="not yet available")
-    parser.set_defaults(handler=lambda args: print("demo: not yet available") or 1)
+    parser = commands.add_parser("demo", help="write the demo data and run the whole pipeline on it")
+    parser.set_defaults(handler=run_demo)

@@ -1,11 +1,55 @@
-"""`em-assets view`."""
+"""`em-assets view`: serve the store over HTTP (with CORS) so Neuroglancer can read local tomograms."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
+from pathlib import Path
+from urllib.parse import urlparse
+
+from em_assets.core.storage import StoreLayout, default_home
+from em_assets.defs.tomograms.viewer_resource import DEFAULT_LOCAL_DATA_URL
+
+
+class CorsFileHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the CORS header a viewer on another origin needs."""
+
+    def end_headers(self) -> None:
+        """Allow any origin to read, as Neuroglancer fetches zarr chunks cross-origin."""
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Stay quiet: chunk requests are many."""
+
+
+def serve_store(store: Path, host: str, port: int) -> http.server.ThreadingHTTPServer:
+    """An HTTP server (not yet started) serving `store` at host:port."""
+    handler = functools.partial(CorsFileHandler, directory=str(store))
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def run_view(args: argparse.Namespace) -> int:
+    """Serve the store and print the state URLs of every tomogram until interrupted."""
+    layout = StoreLayout(default_home())
+    server = serve_store(layout.store, args.host, args.port)
+    print(f"Serving {layout.store} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    for url_file in sorted(layout.store.glob("neuroglancer_state/*/url.txt")):
+        print(f"  {url_file.parent.name}: {url_file.read_text().strip()}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `view` sub-command."""
-    parser = commands.add_parser("view", help="not yet available")
-    parser.set_defaults(handler=lambda args: print("view: not yet available") or 1)
+    default = urlparse(DEFAULT_LOCAL_DATA_URL)
+    parser = commands.add_parser("view", help="serve the store so Neuroglancer URLs with local sources open")
+    parser.add_argument("--host", default=default.hostname)
+    parser.add_argument("--port", type=int, default=default.port)
+    parser.set_defaults(handler=run_view)

@@ -1,0 +1,92 @@
+"""Run sensors, jobs and automation in process against the persistent Dagster instance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import RUN_KEY_TAG, SENSOR_NAME_TAG
+
+from em_assets.definitions import defs as load_definitions
+
+Progress = Callable[[str], None]
+
+
+def local_instance() -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME (default ./.dagster), created with telemetry off if new."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.get()
+
+
+def code_location() -> dg.Definitions:
+    """The em_assets Definitions, as the webserver loads them."""
+    return load_definitions()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One executed run request: its partition and whether it succeeded."""
+
+    job: str
+    partition: str | None
+    success: bool
+    run_id: str
+
+
+def execute_run_request(
+    defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.RunRequest, job_name: str, sensor_name: str | None
+) -> RunOutcome:
+    """Execute one run request in process, tagged as the sensor daemon would tag it."""
+    job = defs.resolve_job_def(request.job_name or job_name)
+    tags = dict(request.tags)
+    if sensor_name and request.run_key:
+        tags.update({RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: sensor_name})
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=request.partition_key,
+        asset_selection=list(request.asset_selection) if request.asset_selection else None,
+        tags=tags,
+        raise_on_error=False,
+    )
+    return RunOutcome(job.name, request.partition_key, result.success, result.run_id)
+
+
+def run_sensor_once(
+    defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, progress: Progress = print
+) -> list[RunOutcome]:
+    """Tick `sensor_name` once, register the partitions it asks for, and execute its run requests."""
+    sensor = defs.resolve_sensor_def(sensor_name)
+    result = sensor(dg.build_sensor_context(instance=instance, definitions=defs, sensor_name=sensor_name))
+    if isinstance(result, dg.SkipReason):
+        progress(f"  {sensor_name}: {result.skip_message}")
+        return []
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    outcomes = []
+    for request in result.run_requests or []:
+        progress(f"  {sensor_name}: running {request.partition_key} ...")
+        outcome = execute_run_request(defs, instance, request, sensor.job_name, sensor_name)
+        progress(f"  {sensor_name}: {request.partition_key} {'succeeded' if outcome.success else 'FAILED'}")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def run_automation_once(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Progress = print) -> list[RunOutcome]:
+    """Evaluate every automation condition once and materialise what it requests."""
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
+    automated = sorted(key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition)
+    outcomes = []
+    for key in (key for key in automated if evaluation.get_num_requested(key)):
+        progress(f"  automation: refreshing {key.to_user_string()} ...")
+        result = job.execute_in_process(instance=instance, asset_selection=[key], raise_on_error=False)
+        outcomes.append(RunOutcome(job.name, None, result.success, result.run_id))
+    return outcomes

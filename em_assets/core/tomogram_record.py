@@ -1,0 +1,62 @@
+"""What `raw_tomogram` records about an ingested volume, stored as `info.json` beside the zarr."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from em_assets.core.errors import InputError
+from em_assets.core.storage import write_text_atomic
+
+RECORD_NAME = "info.json"
+ZARR_NAME = "tomogram.zarr"
+
+
+@dataclass(frozen=True)
+class LevelRecord:
+    """One resolution level: its path in the multiscale, shape and voxel size (z, y, x) in Å."""
+
+    path: str
+    shape: tuple[int, int, int]
+    voxel_size: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class TomogramRecord:
+    """An ingested tomogram: where it came from, its geometry, and a public URL if it has one."""
+
+    key: str
+    source: str
+    source_format: str
+    dtype: str
+    levels: list[LevelRecord]
+    public_url: str | None = None
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape (z, y, x) of the full-resolution level."""
+        return self.levels[0].shape
+
+    @property
+    def voxel_size(self) -> tuple[float, float, float]:
+        """Voxel size (z, y, x) in Å of the full-resolution level."""
+        return self.levels[0].voxel_size
+
+    def save(self, folder: Path) -> Path:
+        """Write the record as `info.json` in `folder`."""
+        return write_text_atomic(folder / RECORD_NAME, json.dumps(asdict(self), indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, folder: Path) -> TomogramRecord:
+        """Read the record of the tomogram stored in `folder`."""
+        path = folder / RECORD_NAME
+        if not path.is_file():
+            raise InputError(path, "missing: materialise raw_tomogram for this partition first")
+        data: dict[str, Any] = json.loads(path.read_text())
+        levels = [
+            LevelRecord(level["path"], tuple(level["shape"]), tuple(level["voxel_size"])) for level in data.pop("levels")
+        ]
+        return cls(levels=levels, **data)

@@ -1,0 +1,56 @@
+"""Streaming statistics of a volume: range and non-finite count, one z-slab at a time."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SLAB_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class VolumeStatistics:
+    """Finite minimum and maximum, and how many voxels are NaN or infinite."""
+
+    shape: tuple[int, ...]
+    minimum: float
+    maximum: float
+    n_nonfinite: int
+
+    @property
+    def n_voxels(self) -> int:
+        """Number of voxels."""
+        return int(np.prod(self.shape))
+
+    @property
+    def n_finite(self) -> int:
+        """Number of finite voxels."""
+        return self.n_voxels - self.n_nonfinite
+
+
+def _slab_statistics(slab: np.ndarray) -> tuple[float, float, int]:
+    if not np.issubdtype(slab.dtype, np.floating):
+        return float(slab.min()), float(slab.max()), 0
+    finite = np.isfinite(slab)
+    n_bad = int(slab.size - np.count_nonzero(finite))
+    if n_bad == slab.size:
+        return np.inf, -np.inf, n_bad
+    values = slab[finite] if n_bad else slab
+    return float(values.min()), float(values.max()), n_bad
+
+
+def volume_statistics(data: Any) -> VolumeStatistics:
+    """Statistics of a 3-D array (NumPy, memmap, zarr), read in z-slabs on two threads."""
+    depth = data.shape[0]
+    bounds = [(z, min(z + SLAB_DEPTH, depth)) for z in range(0, depth, SLAB_DEPTH)]
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(lambda b: _slab_statistics(np.asarray(data[b[0] : b[1]])), bounds))
+    return VolumeStatistics(
+        shape=tuple(int(n) for n in data.shape),
+        minimum=min(p[0] for p in parts),
+        maximum=max(p[1] for p in parts),
+        n_nonfinite=sum(p[2] for p in parts),
+    )

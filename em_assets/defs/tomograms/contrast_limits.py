@@ -1,0 +1,88 @@
+"""Asset `contrast_limits`: GMM and CDF limits of one tomogram and the pair the viewer uses."""
+
+import json
+import math
+from typing import Literal
+
+import dagster as dg
+
+from em_assets.core.contrast import ContrastReport, contrast_report
+from em_assets.core.contrast_plot import plot_contrast_report
+from em_assets.core.sampling import load_slab_summary
+from em_assets.core.storage import atomic_directory
+from em_assets.core.thumbnails import markdown_image
+from em_assets.defs.store import StoreResource
+from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
+
+LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
+LIMITS_FILE = "limits.json"
+
+Method = Literal["gmm", "cdf"]
+
+
+class ContrastConfig(dg.Config):
+    """The engine, and which method's limits the viewer uses in 2D and in 3D."""
+
+    engine: Literal["fast", "exact"] = "fast"
+    limits_2d: Method = "gmm"
+    limits_3d: Method = "gmm"
+
+
+def limits_check(report: ContrastReport) -> dg.AssetCheckResult:
+    """Both limit pairs are finite, ordered and inside the data range."""
+    low, high = report.data_range
+    problems = []
+    for method in ("gmm", "cdf"):
+        a, b = getattr(report, method)
+        if not (math.isfinite(a) and math.isfinite(b)):
+            problems.append(f"{method} limits {a}, {b} are not finite")
+        elif not a < b:
+            problems.append(f"{method} limits {a}, {b} are not ordered")
+        elif a < low or b > high:
+            problems.append(f"{method} limits {a}, {b} leave the data range [{low}, {high}]")
+    return dg.AssetCheckResult(
+        check_name=LIMITS_CHECK,
+        passed=not problems,
+        description="; ".join(problems) or "finite, ordered, inside the data range",
+        metadata={"data_min": low, "data_max": high},
+    )
+
+
+@dg.asset(
+    group_name="tomograms",
+    partitions_def=tomogram_partitions,
+    deps=[sampled_voxels],
+    kinds={"json"},
+    check_specs=[dg.AssetCheckSpec(LIMITS_CHECK, asset="contrast_limits", blocking=True)],
+)
+def contrast_limits(
+    context: dg.AssetExecutionContext, config: ContrastConfig, store: StoreResource
+) -> dg.MaterializeResult:
+    """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
+    key = context.partition_key
+    summary = load_slab_summary(store.layout.asset_dir("sampled_voxels", key))
+    report = contrast_report(summary, engine=config.engine)
+    plot = plot_contrast_report(summary, report)
+    document = {
+        **report.to_json(),
+        "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
+        "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
+    }
+    folder = store.layout.asset_dir("contrast_limits", key)
+    with atomic_directory(folder) as tmp:
+        (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
+        (tmp / "contrast.png").write_bytes(plot)
+    return dg.MaterializeResult(
+        metadata={
+            "engine": report.engine,
+            "gmm_limits": str(list(report.gmm)),
+            "cdf_limits": str(list(report.cdf)),
+            "gmm_components": report.n_components,
+            "limits_2d": config.limits_2d,
+            "limits_3d": config.limits_3d,
+            "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
+            "path": dg.MetadataValue.path(str(folder / LIMITS_FILE)),
+        },
+        check_results=[limits_check(report)],
+    )

@@ -1,0 +1,85 @@
+"""Asset `raw_tomogram`: the volume as a local NGFF 0.4 multiscale in the store."""
+
+import dagster as dg
+import numpy as np
+
+from em_assets.core.ingest import ingest_landing_tomogram
+from em_assets.core.storage import atomic_directory
+from em_assets.core.thumbnails import markdown_image, slice_png
+from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
+from em_assets.core.volume_statistics import VolumeStatistics, volume_statistics
+from em_assets.core.volumes import open_multiscale
+from em_assets.defs.store import StoreResource
+from em_assets.defs.tomograms.partitions import tomogram_partitions
+
+VOLUME_CHECK = "volume_is_3d_finite_and_varied"
+NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
+
+def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
+    """The blocking sanity check of a volume and the warning about NaN/inf voxels."""
+    problems = []
+    if len(statistics.shape) != 3:
+        problems.append(f"not 3-D (shape {statistics.shape})")
+    if statistics.n_finite == 0:
+        problems.append("no finite voxel")
+    elif not statistics.maximum > statistics.minimum:
+        problems.append(f"constant (every finite voxel is {statistics.minimum})")
+    counts = {"n_nonfinite": statistics.n_nonfinite, "n_voxels": statistics.n_voxels}
+    return [
+        dg.AssetCheckResult(
+            check_name=VOLUME_CHECK,
+            passed=not problems,
+            description="; ".join(problems) or "3-D, finite voxels, not constant",
+            metadata={**counts, "min": statistics.minimum, "max": statistics.maximum},
+        ),
+        dg.AssetCheckResult(
+            check_name=NONFINITE_CHECK,
+            passed=statistics.n_nonfinite == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{statistics.n_nonfinite} NaN or infinite voxels (ignored downstream)",
+            metadata=counts,
+        ),
+    ]
+
+def record_metadata(record: TomogramRecord) -> dict[str, object]:
+    """What the UI shows of an ingested tomogram."""
+    return {
+        "source": record.source,
+        "source_format": record.source_format,
+        "shape_zyx": str(list(record.shape)),
+        "dtype": record.dtype,
+        "voxel_size_angstrom_zyx": str(list(record.voxel_size)),
+        "levels": dg.MetadataValue.json([{"path": l.path, "shape": list(l.shape)} for l in record.levels]),
+        **({"public_url": dg.MetadataValue.url(record.public_url)} if record.public_url else {}),
+        **{name: dg.MetadataValue.url(url) for name, url in record.links.items()},
+    }
+
+@dg.asset(
+    group_name="tomograms",
+    partitions_def=tomogram_partitions,
+    kinds={"zarr"},
+    check_specs=[
+        dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
+        dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
+    ],
+)
+def raw_tomogram(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """The tomogram as a local OME-Zarr multiscale (levels 0, 1, 2), ingested from the landing folder."""
+    key = context.partition_key
+    folder = store.layout.asset_dir("raw_tomogram", key)
+    with atomic_directory(folder) as tmp:
+        record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+    multiscale = open_multiscale(folder / ZARR_NAME)
+    statistics = volume_statistics(multiscale.array(0))
+    lowest = multiscale.array(-1)
+    thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+    context.log.info(f"ingested {record.source} as {folder / ZARR_NAME}")
+    return dg.MaterializeResult(
+        metadata={
+            **record_metadata(record),
+            "path": dg.MetadataValue.path(str(folder / ZARR_NAME)),
+            "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
+            "n_nonfinite": statistics.n_nonfinite,
+        },
+        check_results=volume_checks(statistics),
+    )

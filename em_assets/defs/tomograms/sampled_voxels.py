@@ -1,0 +1,49 @@
+"""Asset `sampled_voxels`: the z-slab around the central slice and a seeded sample of its voxels."""
+
+from typing import Literal
+
+import dagster as dg
+
+from em_assets.core.sampling import save_slab_summary, summarize_slabs
+from em_assets.core.storage import atomic_directory
+from em_assets.core.tomogram_record import ZARR_NAME
+from em_assets.core.volumes import open_multiscale
+from em_assets.defs.store import StoreResource
+from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
+
+
+class SamplingConfig(dg.Config):
+    """Which resolution level to summarise and how to sample it."""
+
+    level: int = -1
+    z_radius: int | Literal["auto"] | None = "auto"
+    downsampling_ratio: float = 0.3
+    seed: int = 42
+
+
+@dg.asset(group_name="tomograms", partitions_def=tomogram_partitions, deps=[raw_tomogram], kinds={"numpy"})
+def sampled_voxels(
+    context: dg.AssetExecutionContext, config: SamplingConfig, store: StoreResource
+) -> dg.MaterializeResult:
+    """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
+    key = context.partition_key
+    multiscale = open_multiscale(store.layout.asset_dir("raw_tomogram", key) / ZARR_NAME)
+    data = multiscale.array(config.level)
+    summary = summarize_slabs(
+        data, name=key, z_radius=config.z_radius, downsampling_ratio=config.downsampling_ratio, seed=config.seed
+    )
+    folder = store.layout.asset_dir("sampled_voxels", key)
+    with atomic_directory(folder) as tmp:
+        save_slab_summary(summary, tmp)
+    metadata: dict[str, object] = {
+        "level": config.level,
+        "level_shape_zyx": str(list(data.shape)),
+        "path": dg.MetadataValue.path(str(folder)),
+    }
+    for method, slab in summary.slabs.items():
+        metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
+        metadata[f"{method}_n_samples"] = int(slab.samples.size)
+        metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
+    metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
+    return dg.MaterializeResult(metadata=metadata)
