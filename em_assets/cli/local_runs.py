@@ -58,15 +58,28 @@ def execute_run_request(
     return RunOutcome(job.name, request.partition_key, result.success, result.run_id)
 
 
+@dataclass(frozen=True)
+class SensorTick:
+    """What one tick did: the runs it executed and the cursor it left."""
+
+    outcomes: list[RunOutcome]
+    cursor: str | None
+
+
 def run_sensor_once(
-    defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, progress: Progress = print
-) -> list[RunOutcome]:
-    """Tick `sensor_name` once, register the partitions it asks for, and execute its run requests."""
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor_name: str,
+    cursor: str | None = None,
+    progress: Progress = print,
+) -> SensorTick:
+    """Tick `sensor_name` once from `cursor`, register the partitions it asks for, execute its runs."""
     sensor = defs.resolve_sensor_def(sensor_name)
-    result = sensor(dg.build_sensor_context(instance=instance, definitions=defs, sensor_name=sensor_name))
+    context = dg.build_sensor_context(instance=instance, definitions=defs, sensor_name=sensor_name, cursor=cursor)
+    result = sensor(context)
     if isinstance(result, dg.SkipReason):
         progress(f"  {sensor_name}: {result.skip_message}")
-        return []
+        return SensorTick([], cursor)
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     outcomes = []
@@ -75,12 +88,22 @@ def run_sensor_once(
         outcome = execute_run_request(defs, instance, request, sensor.job_name, sensor_name)
         progress(f"  {sensor_name}: {request.partition_key} {'succeeded' if outcome.success else 'FAILED'}")
         outcomes.append(outcome)
-    return outcomes
+    return SensorTick(outcomes, result.cursor)
 
 
-def run_automation_once(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Progress = print) -> list[RunOutcome]:
-    """Evaluate every automation condition once and materialise what it requests."""
-    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+@dataclass(frozen=True)
+class AutomationTick:
+    """What one evaluation of the automation conditions ran, and its cursor for the next one."""
+
+    outcomes: list[RunOutcome]
+    cursor: object
+
+
+def run_automation_once(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: object = None, progress: Progress = print
+) -> AutomationTick:
+    """Evaluate every automation condition once (from `cursor`) and materialise what it requests."""
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     automated = sorted(key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition)
@@ -89,4 +112,4 @@ def run_automation_once(defs: dg.Definitions, instance: dg.DagsterInstance, prog
         progress(f"  automation: refreshing {key.to_user_string()} ...")
         result = job.execute_in_process(instance=instance, asset_selection=[key], raise_on_error=False)
         outcomes.append(RunOutcome(job.name, None, result.success, result.run_id))
-    return outcomes
+    return AutomationTick(outcomes, evaluation.cursor)
