@@ -1,0 +1,76 @@
+"""Process a dataset's chunk pairs in parallel threads, streaming, collecting failures per synapse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from em_assets.core.chunk_metadata import ChunkRecord
+from em_assets.core.chunk_pairing import ChunkPair
+from em_assets.core.chunk_preprocessing import PreprocessingSettings, process_chunk_pair
+from em_assets.core.errors import InputError
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """A synapse that could not be processed and why."""
+
+    synapse_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ChunkBatch:
+    """The records of the synapses processed and the failures, both sorted by synapse id."""
+
+    records: tuple[ChunkRecord, ...]
+    failures: tuple[ChunkFailure, ...]
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def process_chunk_pairs(
+    pairs: Iterable[ChunkPair],
+    out_dir: Path,
+    settings: PreprocessingSettings,
+    max_workers: int = 0,
+    on_done: Callable[[int], None] | None = None,
+) -> ChunkBatch:
+    """Write every pair's tensor into `out_dir` with `max_workers` threads (0: one per core).
+
+    At most two chunks per worker are in flight, so memory stays bounded by a few chunks; a chunk
+    with bad input (or an unreadable file) becomes a `ChunkFailure` and the others carry on.
+    """
+    workers = max_workers if max_workers > 0 else available_cores()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records: list[ChunkRecord] = []
+    failures: list[ChunkFailure] = []
+
+    def collect(done: Iterable[Future[ChunkRecord]]) -> None:
+        for future in done:
+            synapse_id = in_flight.pop(future)
+            try:
+                records.append(future.result())
+            except (InputError, OSError) as error:
+                failures.append(ChunkFailure(synapse_id, str(error)))
+            if on_done is not None:
+                on_done(len(records) + len(failures))
+
+    in_flight: dict[Future[ChunkRecord], str] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool:
+        for pair in pairs:
+            if len(in_flight) >= 2 * workers:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                collect(done)
+            in_flight[pool.submit(process_chunk_pair, pair, out_dir, settings)] = pair.synapse_id
+        collect(wait(in_flight).done)
+    return ChunkBatch(
+        records=tuple(sorted(records, key=lambda record: record.synapse_id)),
+        failures=tuple(sorted(failures, key=lambda failure: failure.synapse_id)),
+    )

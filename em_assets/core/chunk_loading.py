@@ -1,0 +1,82 @@
+"""Strict `.npy` reading for EM chunks and masks: no pickles, no truncated data, clear errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from em_assets.core.errors import InputError
+
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def chunk_subject(synapse_id: str, path: Path) -> str:
+    """How errors name a chunk file: the synapse and the file."""
+    return f"synapse {synapse_id} ({path})"
+
+
+def read_npy(path: Path, synapse_id: str) -> np.ndarray:
+    """Read a plain `.npy` array; pickled objects, bad headers and truncated data raise InputError."""
+    subject = chunk_subject(synapse_id, path)
+    try:
+        with open(path, "rb") as stream:
+            try:
+                version = np.lib.format.read_magic(stream)
+            except (ValueError, EOFError) as error:
+                raise InputError(subject, f"not a .npy file ({error})") from None
+            if version not in _HEADER_READERS:
+                raise InputError(subject, f"unsupported .npy format version {version}")
+            try:
+                shape, fortran_order, dtype = _HEADER_READERS[version](stream)
+            except (ValueError, SyntaxError, EOFError) as error:
+                raise InputError(subject, f"unreadable .npy header ({error})") from None
+            if dtype.hasobject:
+                raise InputError(subject, "holds pickled Python objects, which are never loaded")
+            count = int(np.prod(shape, dtype=np.int64))
+            expected = count * dtype.itemsize
+            available = os.fstat(stream.fileno()).st_size - stream.tell()
+            if available < expected:
+                raise InputError(
+                    subject,
+                    f"truncated: the header promises {expected} bytes of data, the file has {available}",
+                )
+            data = np.fromfile(stream, dtype=dtype, count=count)
+    except OSError as error:
+        raise InputError(subject, f"cannot be read ({error.strerror or error})") from None
+    return data.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
+    if array.ndim != 3:
+        raise InputError(subject, f"{role} must be 3-D (x, y, z), got shape {array.shape}")
+    if array.size == 0:
+        raise InputError(subject, f"{role} is empty, shape {array.shape}")
+
+
+def load_em_chunk(path: Path, synapse_id: str) -> np.ndarray:
+    """The EM volume of one synapse: a 3-D uint8 array (x, y, z)."""
+    em = read_npy(path, synapse_id)
+    subject = chunk_subject(synapse_id, path)
+    _check_volume(em, subject, "EM")
+    if em.dtype != np.uint8:
+        raise InputError(subject, f"EM must be uint8, got {em.dtype}")
+    return em
+
+
+def load_mask_chunk(path: Path, synapse_id: str) -> np.ndarray:
+    """The label mask of one synapse: a 3-D integer array with labels in 0-255."""
+    mask = read_npy(path, synapse_id)
+    subject = chunk_subject(synapse_id, path)
+    _check_volume(mask, subject, "mask")
+    if mask.dtype.kind not in "iu":
+        raise InputError(subject, f"mask must hold integer labels, got {mask.dtype}")
+    if mask.dtype != np.uint8:
+        low, high = int(mask.min()), int(mask.max())
+        if low < 0 or high > 255:
+            raise InputError(subject, f"mask labels must be within 0-255, found {low} to {high}")
+    return mask

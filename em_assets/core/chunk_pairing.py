@@ -1,0 +1,117 @@
+"""Strict pairing of EM chunks (`em/<id>.npy`) with their masks (`mask/<id>_<suffix>.npy`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from em_assets.core.errors import InputError
+
+SYNAPSE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]*"
+EM_FILE_NAME = re.compile(rf"^(?P<synapse_id>{SYNAPSE_ID_PATTERN})\.npy$")
+MASK_FILE_NAME = re.compile(rf"^(?P<synapse_id>{SYNAPSE_ID_PATTERN})_[A-Za-z0-9][A-Za-z0-9._-]*\.npy$")
+EM_FOLDER = "em"
+MASK_FOLDER = "mask"
+
+
+@dataclass(frozen=True)
+class ChunkPair:
+    """One synapse: its id (a string, leading zeros kept), EM file and mask file."""
+
+    synapse_id: str
+    em_path: Path
+    mask_path: Path
+
+
+@dataclass(frozen=True)
+class ChunkPairing:
+    """Every complete pair of one dataset plus the files that could not be paired."""
+
+    dataset_dir: Path
+    pairs: tuple[ChunkPair, ...]
+    em_without_mask: tuple[str, ...]
+    mask_without_em: tuple[str, ...]
+    misnamed_files: tuple[str, ...]
+
+    @property
+    def unpaired_ids(self) -> tuple[str, ...]:
+        """Synapse ids that have an EM file or a mask file but not both."""
+        return tuple(sorted(self.em_without_mask + self.mask_without_em))
+
+    def to_json(self) -> str:
+        """The pairing as JSON, with file names relative to the dataset folder."""
+        return json.dumps(
+            {
+                "dataset_dir": str(self.dataset_dir),
+                "pairs": [
+                    {
+                        "synapse_id": pair.synapse_id,
+                        "em_file": pair.em_path.relative_to(self.dataset_dir).as_posix(),
+                        "mask_file": pair.mask_path.relative_to(self.dataset_dir).as_posix(),
+                    }
+                    for pair in self.pairs
+                ],
+                "em_without_mask": list(self.em_without_mask),
+                "mask_without_em": list(self.mask_without_em),
+                "misnamed_files": list(self.misnamed_files),
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ChunkPairing:
+        """Read a pairing written by `to_json`."""
+        data = json.loads(text)
+        root = Path(data["dataset_dir"])
+        return cls(
+            dataset_dir=root,
+            pairs=tuple(
+                ChunkPair(str(row["synapse_id"]), root / row["em_file"], root / row["mask_file"])
+                for row in data["pairs"]
+            ),
+            em_without_mask=tuple(data["em_without_mask"]),
+            mask_without_em=tuple(data["mask_without_em"]),
+            misnamed_files=tuple(data["misnamed_files"]),
+        )
+
+
+def npy_files(folder: Path) -> list[Path]:
+    """The regular `.npy` files directly inside `folder`, sorted by name (sub-folders ignored)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.suffix == ".npy" and path.is_file())
+
+
+def _files_by_id(folder: Path, pattern: re.Pattern[str], misnamed: list[str]) -> dict[str, Path]:
+    by_id: dict[str, list[Path]] = {}
+    for path in npy_files(folder):
+        match = pattern.match(path.name)
+        if match is None:
+            misnamed.append(f"{folder.name}/{path.name}")
+            continue
+        by_id.setdefault(match["synapse_id"], []).append(path)
+    for synapse_id, paths in by_id.items():
+        if len(paths) > 1:
+            names = ", ".join(path.name for path in paths)
+            raise InputError(folder, f"synapse id {synapse_id!r} has {len(paths)} files: {names}")
+    return {synapse_id: paths[0] for synapse_id, paths in by_id.items()}
+
+
+def pair_chunks(dataset_dir: Path) -> ChunkPairing:
+    """Pair `em/<id>.npy` with `mask/<id>_<suffix>.npy` below `dataset_dir`; a duplicate id is an error."""
+    dataset_dir = Path(dataset_dir)
+    for folder in (EM_FOLDER, MASK_FOLDER):
+        if not (dataset_dir / folder).is_dir():
+            raise InputError(dataset_dir, f"has no '{folder}/' sub-folder")
+    misnamed: list[str] = []
+    em = _files_by_id(dataset_dir / EM_FOLDER, EM_FILE_NAME, misnamed)
+    masks = _files_by_id(dataset_dir / MASK_FOLDER, MASK_FILE_NAME, misnamed)
+    return ChunkPairing(
+        dataset_dir=dataset_dir,
+        pairs=tuple(ChunkPair(i, em[i], masks[i]) for i in sorted(em.keys() & masks.keys())),
+        em_without_mask=tuple(sorted(em.keys() - masks.keys())),
+        mask_without_em=tuple(sorted(masks.keys() - em.keys())),
+        misnamed_files=tuple(misnamed),
+    )

@@ -1,0 +1,118 @@
+"""The notebook's per-synapse steps: central z crop, cutout sections, the (C, X, Y, Zc) uint8 tensor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from em_assets.core.chunk_loading import load_em_chunk, load_mask_chunk
+from em_assets.core.chunk_metadata import ChunkRecord
+from em_assets.core.chunk_pairing import ChunkPair
+from em_assets.core.errors import InputError
+from em_assets.core.storage import atomic_file
+
+MASK_BACKGROUND = 0
+MASK_PRE_SYNAPTIC_NEURON = 1
+MASK_SYNAPTIC_CLEFT = 2
+MASK_POST_SYNAPTIC_NEURON = 3
+
+
+@dataclass(frozen=True)
+class PreprocessingSettings:
+    """The notebook's hyperparameters; `mask_channel_labels` non-empty turns on the cut-EM channels."""
+
+    cutout_threshold: float = 0.01
+    axial_to_sagittal_spacing: int = 5
+    mask_channel_labels: tuple[tuple[int, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.axial_to_sagittal_spacing < 1:
+            raise ValueError("axial_to_sagittal_spacing must be at least 1")
+
+    @property
+    def n_channels(self) -> int:
+        """EM (or one cut-EM channel per label group) plus the integer mask."""
+        return len(self.mask_channel_labels) + 1 if self.mask_channel_labels else 2
+
+
+@dataclass(frozen=True)
+class ProcessedChunk:
+    """One synapse's tensor and the statistics the metadata table records."""
+
+    tensor: np.ndarray
+    n_cutout_sections: int
+    pre_synaptic_volume: int
+    post_synaptic_volume: int
+    synaptic_cleft_volume: int
+
+
+def central_z_range(depth: int, spacing: int, subject: str) -> slice:
+    """The `depth // spacing + 1` central sections, offset `(depth - target) // 2`."""
+    target = depth // spacing + 1
+    if target > depth:
+        raise InputError(subject, f"Z={depth} is too small to crop to {target} sections")
+    start = (depth - target) // 2
+    return slice(start, start + target)
+
+
+def cutout_sections(em_xyz: np.ndarray, threshold: float) -> np.ndarray:
+    """Per section, whether the fraction of EM pixels equal to 0 exceeds `threshold`."""
+    width, height, depth = em_xyz.shape
+    zeros_z = np.zeros(depth, dtype=np.int64)
+    if em_xyz.min() == 0:
+        zeros_z = np.bincount(np.flatnonzero(em_xyz == 0) % depth, minlength=depth)
+    return zeros_z / (width * height) > threshold
+
+
+def preprocess_chunk(
+    synapse_id: str, em: np.ndarray, mask: np.ndarray, settings: PreprocessingSettings
+) -> ProcessedChunk:
+    """Crop z, zero the cutout sections of the EM and stack the channels as uint8."""
+    subject = f"synapse {synapse_id}"
+    if em.shape != mask.shape:
+        raise InputError(subject, f"EM shape {em.shape} and mask shape {mask.shape} differ")
+    width, height, depth = em.shape
+    crop = central_z_range(depth, settings.axial_to_sagittal_spacing, subject)
+    tensor = np.empty((settings.n_channels, width, height, crop.stop - crop.start), dtype=np.uint8)
+    em_xyz = tensor[0] if not settings.mask_channel_labels else np.empty_like(tensor[0])
+    em_xyz[...] = em[:, :, crop]
+    mask_xyz = tensor[-1]
+    mask_xyz[...] = mask[:, :, crop]
+    cut = cutout_sections(em_xyz, settings.cutout_threshold)
+    em_xyz[:, :, cut] = 0
+    for channel, labels in enumerate(settings.mask_channel_labels):
+        np.multiply(em_xyz, np.isin(mask_xyz, labels), out=tensor[channel], casting="unsafe")
+    spacing = settings.axial_to_sagittal_spacing
+    return ProcessedChunk(
+        tensor=tensor,
+        n_cutout_sections=int(np.count_nonzero(cut)),
+        pre_synaptic_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_PRE_SYNAPTIC_NEURON)),
+        post_synaptic_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_POST_SYNAPTIC_NEURON)),
+        synaptic_cleft_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_SYNAPTIC_CLEFT)),
+    )
+
+
+def tensor_filename(synapse_id: str, shape: tuple[int, ...]) -> str:
+    """`{synapse_id}__{C}_{X}_{Y}_{Zc}.npy`, as the notebook names its outputs."""
+    return f"{synapse_id}__{'_'.join(str(size) for size in shape)}.npy"
+
+
+def process_chunk_pair(pair: ChunkPair, out_dir: Path, settings: PreprocessingSettings) -> ChunkRecord:
+    """Load, check and preprocess one synapse, write its tensor atomically and return its record."""
+    em = load_em_chunk(pair.em_path, pair.synapse_id)
+    mask = load_mask_chunk(pair.mask_path, pair.synapse_id)
+    processed = preprocess_chunk(pair.synapse_id, em, mask, settings)
+    del em, mask
+    filename = tensor_filename(pair.synapse_id, processed.tensor.shape)
+    with atomic_file(out_dir / filename) as tmp, open(tmp, "wb") as stream:
+        np.save(stream, processed.tensor)
+    return ChunkRecord(
+        synapse_id=pair.synapse_id,
+        filename=filename,
+        pre_synaptic_volume=processed.pre_synaptic_volume,
+        post_synaptic_volume=processed.post_synaptic_volume,
+        synaptic_cleft_volume=processed.synaptic_cleft_volume,
+        n_cutout_sections=processed.n_cutout_sections,
+    )

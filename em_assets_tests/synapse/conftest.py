@@ -1,0 +1,52 @@
+"""Helpers for the synapse chunk tests: small synthetic datasets written as a landing folder would be."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from em_assets.core.synthetic_synapses import synthetic_synapse_chunk
+
+ChunkWriter = Callable[..., tuple[Path, Path]]
+
+
+def save_npy(path: Path, array: np.ndarray) -> Path:
+    """Save `array` to `path`, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, array)
+    return path
+
+
+@pytest.fixture
+def dataset_dir(tmp_path: Path) -> Path:
+    """An empty dataset folder with `em/` and `mask/` sub-folders."""
+    folder = tmp_path / "landing" / "dataset-1"
+    (folder / "em").mkdir(parents=True)
+    (folder / "mask").mkdir()
+    return folder
+
+
+@pytest.fixture
+def write_chunk(dataset_dir: Path) -> ChunkWriter:
+    """Write one synapse (`em/<id>.npy`, `mask/<id>_mask.npy`); synthetic arrays unless given."""
+
+    def write(
+        synapse_id: str,
+        em: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+        size: int = 24,
+        seed: int = 0,
+    ) -> tuple[Path, Path]:
+        if em is None or mask is None:
+            synthetic_em, synthetic_mask = synthetic_synapse_chunk(seed, size)
+            em = synthetic_em if em is None else em
+            mask = synthetic_mask if mask is None else mask
+        return (
+            save_npy(dataset_dir / "em" / f"{synapse_id}.npy", em),
+            save_npy(dataset_dir / "mask" / f"{synapse_id}_mask.npy", mask),
+        )
+
+    return write
