@@ -58,7 +58,7 @@ def ingest_tomogram(
     if not source_url:
         raise InputError(subject, f"the portal lists no {transport} location for its OME-Zarr")
     partial = partial_dir(dest)
-    _reset_if_different(partial, {"id": tomogram_id, "url": source_url, "levels": level_spec})
+    _reset_if_different(partial, {"id": tomogram_id, "url": source_url})
     if transport == "https":
         fetcher = HttpFetcher(subject, settings.timeout, settings.retry)
         store = HttpZarrStore(source_url, fetcher)
@@ -88,7 +88,7 @@ def _client_download(settings: PortalSettings, tomogram_id: int, subject: str):
 
 
 def _reset_if_different(partial: Path, signature: dict[str, object]) -> None:
-    """Keep a partial copy only if it was started for the same source and levels."""
+    """Keep a partial copy only if it was started for the same tomogram and source URL."""
     marker = partial / SIGNATURE_FILE
     text = json.dumps(signature, sort_keys=True)
     if partial.exists() and (not marker.is_file() or marker.read_text() != text):

@@ -81,9 +81,10 @@ def call_with_retry(
     policy: RetryPolicy,
     subject: str,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Run `action`; retry transient failures with backoff until attempts or time run out."""
-    started = time.monotonic()
+    started = clock()
     attempt = 0
     while True:
         attempt += 1
@@ -92,7 +93,7 @@ def call_with_retry(
         except Exception as error:
             if not is_transient(error):
                 raise
-            elapsed = time.monotonic() - started
+            elapsed = clock() - started
             pause = policy.delay(attempt)
             if attempt >= policy.attempts or elapsed + pause > policy.total_seconds:
                 raise RetriesExhausted(subject, attempt, elapsed, error) from error
