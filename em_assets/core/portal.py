@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -10,9 +11,10 @@ from cryoet_data_portal import Client, Run, Tomogram
 from cryoet_data_portal._client import DEFAULT_URL
 from cryoet_data_portal._constants import USER_AGENT
 from gql import Client as GQLClient
-from gql.dsl import DSLQuery, dsl_gql
+from gql.dsl import DSLQuery, DSLSchema, dsl_gql
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
+from graphql import GraphQLSchema
 
 from em_assets.core.errors import InputError
 from em_assets.core.retry import RetryPolicy, call_with_retry, is_transient
@@ -88,11 +90,22 @@ class PortalTomogram:
         return f"{PORTAL_SITE}/runs/{self.run_id}"
 
 
+@functools.cache
+def _shipped_schema() -> GraphQLSchema:
+    """The schema the client ships, parsed once: the read-only part a new client may share."""
+    return Client(DEFAULT_URL).schema
+
+
 class PortalClient(Client):
-    """The portal client with a request timeout; retries are left to `call_with_retry`."""
+    """The portal client with a request timeout; retries are left to `call_with_retry`.
+
+    Sets the same attributes as `Client.__init__` (url, schema, ds) but reuses the parsed schema.
+    """
 
     def __init__(self, url: str, timeout: float) -> None:
-        super().__init__(url)
+        self.url = url
+        self.schema = _shipped_schema()
+        self.ds = DSLSchema(self.schema)
         self.timeout = timeout
 
     def get_client(self) -> GQLClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import zarr
 from em_assets.core.errors import InputError
 from em_assets.core.ngff import ome_attributes
 
+LEVEL_PATH = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 GROUP_METADATA = (".zgroup", ".zattrs")
 ARRAY_METADATA = (".zarray", ".zattrs")
 
@@ -31,6 +33,9 @@ class VerifiedLevel:
 
 def select_levels(available: Sequence[str], spec: str, subject: str) -> list[str]:
     """The levels named by `spec`: "lowest" (the last), "highest" (the first), "all" or "0,2"."""
+    unsafe = [path for path in available if not LEVEL_PATH.match(path)]
+    if unsafe:
+        raise InputError(subject, f"the multiscale names levels that are not plain folder names: {unsafe}")
     wanted = spec.strip().lower()
     if wanted == "lowest":
         return [available[-1]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,12 @@ def test_hanging_file_server_times_out(portal: PortalWorld, tmp_path: Path) -> N
 def test_unknown_level_is_refused(portal: PortalWorld, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"resolution level\(s\) \['5'\] not in the multiscale"):
         ingest_tomogram(portal.settings(), 773, tmp_path / "tomogram.zarr", level_spec="0,5")
+
+
+def test_level_paths_that_escape_the_copy_are_refused(portal: PortalWorld, tmp_path: Path) -> None:
+    attrs = json.loads((portal.zarrs[773].path / ".zattrs").read_text())
+    attrs["multiscales"][0]["datasets"][2]["path"] = "../../escape"
+    portal.files.fail("/.zattrs", 200, times=1, body=json.dumps(attrs).encode())
+    with pytest.raises(InputError, match=r"not plain folder names: \['../../escape'\]"):
+        ingest_tomogram(portal.settings(), 773, tmp_path / "store" / "tomogram.zarr")
+    assert not (tmp_path / "escape").exists()
