@@ -41,9 +41,13 @@ def copy_levels_over_http(
     subject = store.fetcher.subject
     try:
         group = zarr.open_group(store=store, mode="r", zarr_format=2, use_consolidated=False)
+        attrs = group.attrs.asdict()
+    except InputError:
+        raise
     except FileNotFoundError:
         raise InputError(subject, f"no OME-Zarr group at {store.base_url}") from None
-    attrs = group.attrs.asdict()
+    except ValueError as error:
+        raise InputError(subject, f"unreadable OME-Zarr metadata at {store.base_url}: {error}") from None
     available = [level.path for level in parse_multiscale_levels(attrs, store.base_url)]
     levels = select_levels(available, level_spec, subject)
     root.mkdir(parents=True, exist_ok=True)
@@ -90,7 +94,7 @@ def download_over_s3(
 ) -> MirroredZarr:
     """Run the client's `download_omezarr` into `partial` (it skips complete files), then pick levels."""
     root = partial / s3_url.rstrip("/").rsplit("/", 1)[-1]
-    levels_before = _chunk_files(root)
+    files_before = _chunk_files(root)
 
     def download() -> None:
         try:
@@ -105,13 +109,16 @@ def download_over_s3(
     call_with_retry(download, policy, f"{subject}: download {s3_url}")
     if not (root / ".zattrs").is_file():
         raise InputError(subject, f"{s3_url} holds no OME-Zarr group attributes (.zattrs)")
-    attrs: dict[str, Any] = json.loads((root / ".zattrs").read_text())
+    try:
+        attrs: dict[str, Any] = json.loads((root / ".zattrs").read_text())
+    except ValueError as error:
+        raise InputError(subject, f"unreadable group attributes (.zattrs) at {s3_url}: {error}") from None
     available = [level.path for level in parse_multiscale_levels(attrs, s3_url)]
     levels = select_levels(available, level_spec, subject)
     write_text_atomic(root / ".zattrs", json.dumps(filtered_attributes(attrs, levels), indent=2) + "\n")
     after = _chunk_files(root)
     chosen = {path for path in after if path.split("/", 1)[0] in levels}
-    reused = len(chosen & levels_before)
+    reused = len(chosen & files_before)
     return MirroredZarr(root, available, levels, {}, len(chosen) - reused, reused)
 
 

@@ -121,3 +121,9 @@ def test_level_paths_that_escape_the_copy_are_refused(portal: PortalWorld, tmp_p
     with pytest.raises(InputError, match=r"not plain folder names: \['../../escape'\]"):
         ingest_tomogram(portal.settings(), 773, tmp_path / "store" / "tomogram.zarr")
     assert not (tmp_path / "escape").exists()
+
+
+def test_unreadable_group_metadata_is_a_clear_failure(portal: PortalWorld, tmp_path: Path) -> None:
+    portal.files.fail("/.zattrs", 200, times=1, body=b"{not json")
+    with pytest.raises(InputError, match="portal tomogram 773: unreadable OME-Zarr metadata at http://"):
+        ingest_tomogram(portal.settings(), 773, tmp_path / "tomogram.zarr")
