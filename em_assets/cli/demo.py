@@ -55,10 +55,11 @@ def run_demo(args: argparse.Namespace) -> int:
     total = 3 + len(LANDING_SENSORS)
     _step(1, total, f"writing demo tomograms into {layout.tomogram_landing}", lambda: write_demo_tomograms(layout.tomogram_landing))
     _step(2, total, f"writing demo EM datasets into {layout.em_landing}", lambda: write_demo_em_datasets(layout.em_landing))
+    baseline = run_automation_once(defs, instance, progress=lambda _: None)
     outcomes: list[RunOutcome] = []
     for offset, sensor in enumerate(LANDING_SENSORS):
         outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
-    outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance).outcomes)
+    outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance, baseline.cursor).outcomes)
     print_summary(layout, instance.get_dynamic_partitions("tomogram"))
     failed = [o for o in outcomes if not o.success]
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")

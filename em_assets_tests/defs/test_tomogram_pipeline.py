@@ -46,8 +46,9 @@ def test_sensor_runs_two_partitions_end_to_end(
 def test_catalogue_follows_new_partitions(
     definitions: dg.Definitions, instance: dg.DagsterInstance, layout: StoreLayout, small_landing: list[Path]
 ) -> None:
+    baseline = run_automation_once(definitions, instance, progress=lambda _: None)
     first = run_sensor_once(definitions, instance, "tomogram_landing_sensor", progress=lambda _: None)
-    automation = run_automation_once(definitions, instance, progress=lambda _: None)
+    automation = run_automation_once(definitions, instance, baseline.cursor, progress=lambda _: None)
     assert [o.success for o in automation.outcomes] == [True]
     catalog = pd.read_parquet(layout.asset_dir("tomogram_catalog") / "tomogram_catalog.parquet")
     assert list(catalog["key"]) == ["small-mrc", "small-zarr"]

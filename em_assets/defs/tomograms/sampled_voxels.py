@@ -1,8 +1,7 @@
 """Asset `sampled_voxels`: the z-slab around the central slice and a seeded sample of its voxels."""
 
-from typing import Literal
-
 import dagster as dg
+from pydantic import Field
 
 from em_assets.core.sampling import save_slab_summary, summarize_slabs
 from em_assets.core.storage import atomic_directory
@@ -16,10 +15,14 @@ from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
 class SamplingConfig(dg.Config):
     """Which resolution level to summarise and how to sample it."""
 
-    level: int = -1
-    z_radius: int | Literal["auto"] | None = "auto"
-    downsampling_ratio: float = 0.3
+    level: int = Field(-1, description="Resolution level to summarise; -1 is the lowest resolution.")
+    z_radius: str = Field("auto", pattern=r"^(auto|none|\d+)$", description="'auto', 'none' or slices")
+    downsampling_ratio: float = Field(0.3, gt=0, le=1, description="Sample size / full volume size.")
     seed: int = 42
+
+    def resolved_z_radius(self) -> int | str | None:
+        """The z radius as the core expects it: 'auto', None (whole volume) or an int."""
+        return None if self.z_radius == "none" else self.z_radius if self.z_radius == "auto" else int(self.z_radius)
 
 
 @dg.asset(group_name="tomograms", partitions_def=tomogram_partitions, deps=[raw_tomogram], kinds={"numpy"})
@@ -31,7 +34,7 @@ def sampled_voxels(
     multiscale = open_multiscale(store.layout.asset_dir("raw_tomogram", key) / ZARR_NAME)
     data = multiscale.array(config.level)
     summary = summarize_slabs(
-        data, name=key, z_radius=config.z_radius, downsampling_ratio=config.downsampling_ratio, seed=config.seed
+        data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
     )
     folder = store.layout.asset_dir("sampled_voxels", key)
     with atomic_directory(folder) as tmp:
@@ -43,7 +46,7 @@ def sampled_voxels(
     }
     for method, slab in summary.slabs.items():
         metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
-        metadata[f"{method}_n_samples"] = int(slab.samples.size)
+        metadata[f"{method}_n_samples"] = int(slab.sample_size)
         metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
     metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
     return dg.MaterializeResult(metadata=metadata)
