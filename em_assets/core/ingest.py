@@ -6,8 +6,9 @@ from pathlib import Path
 
 from em_assets.core.errors import InputError
 from em_assets.core.landing import find_landing_tomogram
+from em_assets.core.portal_ingest import PortalIngest
 from em_assets.core.tomogram_record import ZARR_NAME, LevelRecord, TomogramRecord
-from em_assets.core.volumes import Multiscale, open_source_volume, write_multiscale
+from em_assets.core.volumes import Multiscale, open_multiscale, open_source_volume, write_multiscale
 
 PYRAMID_LEVELS = 3
 
@@ -44,4 +45,22 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramReco
         levels=level_records(multiscale),
     )
     record.save(dest)
+    return record
+
+
+def portal_record(key: str, ingest: PortalIngest, folder: Path) -> TomogramRecord:
+    """Record a portal tomogram mirrored into `folder`, keeping the public URL as its viewer source."""
+    multiscale = open_multiscale(folder / ZARR_NAME)
+    record = TomogramRecord(
+        key=key,
+        source=ingest.https_url or ingest.s3_url,
+        source_format="portal",
+        dtype=str(multiscale.arrays[0].dtype),
+        levels=level_records(multiscale),
+        public_url=ingest.https_url or None,
+        public_shape=tuple(ingest.size_zyx),
+        public_voxel_size=(ingest.voxel_size_angstrom,) * 3,
+        links={"portal": ingest.portal_link},
+    )
+    record.save(folder)
     return record

@@ -35,6 +35,7 @@ class PortalIngest:
     voxel_size_angstrom: float
     levels: list[str]
     portal_link: str
+    size_zyx: tuple[int, int, int] = (0, 0, 0)
     metadata: dict[str, str | int | float] = field(default_factory=dict)
 
 
@@ -140,5 +141,6 @@ def _ingest_record(
         voxel_size_angstrom=tomogram.voxel_spacing,
         levels=list(mirrored.levels),
         portal_link=tomogram.portal_link,
+        size_zyx=tuple(int(n) for n in tomogram.size_zyx),
         metadata=metadata,
     )

@@ -33,6 +33,8 @@ class TomogramRecord:
     dtype: str
     levels: list[LevelRecord]
     public_url: str | None = None
+    public_shape: tuple[int, int, int] | None = None
+    public_voxel_size: tuple[float, float, float] | None = None
     links: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +46,13 @@ class TomogramRecord:
     def voxel_size(self) -> tuple[float, float, float]:
         """Voxel size (z, y, x) in Å of the full-resolution level."""
         return self.levels[0].voxel_size
+
+    @property
+    def display_geometry(self) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
+        """Shape and voxel size of the full-resolution volume a viewer shows (the public one if any)."""
+        if self.public_url and self.public_shape and self.public_voxel_size:
+            return self.public_shape, self.public_voxel_size
+        return self.shape, self.voxel_size
 
     def save(self, folder: Path) -> Path:
         """Write the record as `info.json` in `folder`."""
@@ -59,4 +68,7 @@ class TomogramRecord:
         levels = [
             LevelRecord(level["path"], tuple(level["shape"]), tuple(level["voxel_size"])) for level in data.pop("levels")
         ]
+        for name in ("public_shape", "public_voxel_size"):
+            if data.get(name) is not None:
+                data[name] = tuple(data[name])
         return cls(levels=levels, **data)

@@ -20,8 +20,9 @@ def tomogram_state(
     limits_3d: str = "gmm",
 ) -> dict[str, Any]:
     """The state: a layer per method in `limits`, the `limits_2d` one visible with the chosen 2D/3D pair."""
-    scale = tuple(v * METRES_PER_ANGSTROM for v in record.voxel_size)
-    size = dict(zip("zyx", record.shape))
+    shape, voxel_size = record.display_geometry
+    scale = tuple(v * METRES_PER_ANGSTROM for v in voxel_size)
+    size = dict(zip("zyx", shape))
     layers = []
     for method, pair in limits.items():
         primary = method == limits_2d

@@ -3,7 +3,7 @@
 import dagster as dg
 import numpy as np
 
-from em_assets.core.ingest import ingest_landing_tomogram
+from em_assets.core.ingest import ingest_landing_tomogram, portal_record
 from em_assets.core.storage import atomic_directory
 from em_assets.core.thumbnails import markdown_image, slice_png
 from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
@@ -11,6 +11,9 @@ from em_assets.core.volume_statistics import VolumeStatistics, volume_statistics
 from em_assets.core.volumes import open_multiscale
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.portal_resource import PortalResource
+
+PORTAL_PREFIX = "portal-"
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
@@ -63,12 +66,20 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
         dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
     ],
 )
-def raw_tomogram(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
-    """The tomogram as a local OME-Zarr multiscale (levels 0, 1, 2), ingested from the landing folder."""
+def raw_tomogram(
+    context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource
+) -> dg.MaterializeResult:
+    """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
     folder = store.layout.asset_dir("raw_tomogram", key)
-    with atomic_directory(folder) as tmp:
-        record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+    extra: dict[str, object] = {}
+    if key.startswith(PORTAL_PREFIX) and key.removeprefix(PORTAL_PREFIX).isdigit():
+        ingest = portal.ingest_tomogram(int(key.removeprefix(PORTAL_PREFIX)), folder / ZARR_NAME)
+        record = portal_record(key, ingest, folder)
+        extra = dict(ingest.metadata)
+    else:
+        with atomic_directory(folder) as tmp:
+            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
     multiscale = open_multiscale(folder / ZARR_NAME)
     statistics = volume_statistics(multiscale.array(0))
     lowest = multiscale.array(-1)
@@ -77,6 +88,7 @@ def raw_tomogram(context: dg.AssetExecutionContext, store: StoreResource) -> dg.
     return dg.MaterializeResult(
         metadata={
             **record_metadata(record),
+            **extra,
             "path": dg.MetadataValue.path(str(folder / ZARR_NAME)),
             "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
             "n_nonfinite": statistics.n_nonfinite,
