@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from em_assets.core.chunk_metadata import META_COLUMNS, META_DTYPES
-from em_assets.core.storage import atomic_file
 
 MERGED_COLUMNS = ("dataset", "synapse_id", "filename", "path", *META_COLUMNS[2:])
 MERGED_DTYPES = {**META_DTYPES, "dataset": "str", "path": "str"}
@@ -51,14 +50,6 @@ def merge_metadata_tables(
     merged = unique.loc[:, list(MERGED_COLUMNS)].astype(MERGED_DTYPES).reset_index(drop=True)
     conflicts = merged[merged["synapse_id"].duplicated(keep=False)].reset_index(drop=True)
     return MergedMetadata(merged, len(stacked) - len(unique), conflicts)
-
-
-def write_merged_metadata(merged: pd.DataFrame, csv_path: Path, parquet_path: Path) -> None:
-    """Write the merged table as CSV and Parquet, each atomically."""
-    with atomic_file(csv_path) as tmp:
-        merged.to_csv(tmp, index=False)
-    with atomic_file(parquet_path) as tmp:
-        merged.to_parquet(tmp, index=False)
 
 
 def read_merged_csv(path: Path) -> pd.DataFrame:

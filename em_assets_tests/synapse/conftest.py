@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dagster as dg
 import numpy as np
 import pytest
 
+from em_assets.core.storage import StoreLayout
 from em_assets.core.synthetic_synapses import synthetic_synapse_chunk
+from em_assets.definitions import defs as load_definitions
 
 ChunkWriter = Callable[..., tuple[Path, Path]]
 
@@ -50,3 +53,22 @@ def write_chunk(dataset_dir: Path) -> ChunkWriter:
         )
 
     return write
+
+
+@pytest.fixture
+def layout(isolated_homes: Path) -> StoreLayout:
+    """The store layout below this test's EM_ASSETS_HOME."""
+    return StoreLayout(isolated_homes)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A persistent instance in this test's DAGSTER_HOME."""
+    with dg.instance_for_test(temp_dir=None) as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="session")
+def definitions() -> dg.Definitions:
+    """The code location's Definitions, as the webserver loads them."""
+    return load_definitions()

@@ -7,12 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from em_assets.core.chunk_metadata import META_COLUMNS, ChunkRecord, read_meta_csv, write_meta_csv
-from em_assets.core.metadata_merge import (
-    MERGED_COLUMNS,
-    merge_metadata_tables,
-    read_merged_csv,
-    write_merged_metadata,
-)
+from em_assets.core.metadata_merge import MERGED_COLUMNS, merge_metadata_tables, read_merged_csv
+from em_assets.core.tables import write_table
 
 
 def _record(synapse_id: str, pre: int = 10, cutouts: int = 0) -> ChunkRecord:
@@ -41,10 +37,10 @@ def test_merge_adds_dataset_and_store_relative_path_in_explicit_column_order(tmp
     rows = merged.table[["dataset", "synapse_id"]].values.tolist()
     assert rows == [["a", "0099"], ["a", "0100"], ["b", "007"]]
     assert merged.table["path"].iloc[2] == "processed_chunks/b/007__2_8_8_3.npy"
-    write_merged_metadata(merged.table, tmp_path / "merged.csv", tmp_path / "merged.parquet")
-    pd.testing.assert_frame_equal(read_merged_csv(tmp_path / "merged.csv"), merged.table)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "merged.parquet"), merged.table)
-    assert list(pd.read_parquet(tmp_path / "merged.parquet")["synapse_id"]) == ["0099", "0100", "007"]
+    csv_path, parquet_path = write_table(merged.table, tmp_path, "merged")
+    pd.testing.assert_frame_equal(read_merged_csv(csv_path), merged.table)
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet_path), merged.table)
+    assert list(pd.read_parquet(parquet_path)["synapse_id"]) == ["0099", "0100", "007"]
 
 
 def test_exact_duplicates_across_datasets_are_kept_once() -> None:

@@ -1,0 +1,72 @@
+"""Asset `raw_em_chunks`: the strict pairing of one dataset's EM chunks with their masks."""
+
+import dagster as dg
+
+from em_assets.core.chunk_pairing import ChunkPairing, pair_chunks
+from em_assets.core.storage import write_text_atomic
+from em_assets.defs.store import StoreResource
+from em_assets.defs.synapse_chunks.partitions import em_dataset_partitions
+
+PAIRING_FILE = "pairing.json"
+HAS_PAIRS_CHECK = "has_complete_pairs"
+ALL_PAIRED_CHECK = "every_file_paired"
+LISTED_IDS = 50
+
+
+def _listed(items: tuple[str, ...]) -> dg.MetadataValue:
+    return dg.MetadataValue.json({"count": len(items), "first": list(items[:LISTED_IDS])})
+
+
+def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
+    """At least one complete pair (blocking); every file paired and well named (warning)."""
+    unpaired = len(pairing.unpaired_ids) + len(pairing.misnamed_files)
+    return [
+        dg.AssetCheckResult(
+            check_name=HAS_PAIRS_CHECK,
+            passed=bool(pairing.pairs),
+            description=f"{len(pairing.pairs)} complete EM/mask pairs in {pairing.dataset_dir}",
+        ),
+        dg.AssetCheckResult(
+            check_name=ALL_PAIRED_CHECK,
+            passed=unpaired == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{len(pairing.em_without_mask)} EM files without mask, {len(pairing.mask_without_em)} masks "
+                f"without EM, {len(pairing.misnamed_files)} misnamed .npy files"
+            ),
+            metadata={
+                "em_without_mask": _listed(pairing.em_without_mask),
+                "mask_without_em": _listed(pairing.mask_without_em),
+                "misnamed_files": _listed(pairing.misnamed_files),
+            },
+        ),
+    ]
+
+
+@dg.asset(
+    group_name="synapse_chunks",
+    partitions_def=em_dataset_partitions,
+    kinds={"numpy", "json"},
+    check_specs=[
+        dg.AssetCheckSpec(HAS_PAIRS_CHECK, asset="raw_em_chunks", blocking=True),
+        dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
+    ],
+)
+def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """EM chunks `em/<id>.npy` paired with masks `mask/<id>_<suffix>.npy`; unpaired files reported."""
+    key = context.partition_key
+    pairing = pair_chunks(store.layout.em_landing / key)
+    target = write_text_atomic(store.layout.asset_dir("raw_em_chunks", key) / PAIRING_FILE, pairing.to_json())
+    for synapse_id in pairing.unpaired_ids:
+        context.log.warning(f"synapse {synapse_id} in {key} has no partner file and is left out")
+    return dg.MaterializeResult(
+        metadata={
+            "dataset_dir": dg.MetadataValue.path(str(pairing.dataset_dir)),
+            "pairs": len(pairing.pairs),
+            "em_without_mask": _listed(pairing.em_without_mask),
+            "mask_without_em": _listed(pairing.mask_without_em),
+            "misnamed_files": _listed(pairing.misnamed_files),
+            "path": dg.MetadataValue.path(str(target)),
+        },
+        check_results=pairing_checks(pairing),
+    )
