@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from em_assets.cli import demo, portal, view
@@ -23,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `em-assets` command line."""
     args = build_parser().parse_args(argv)
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="dagster")
     return int(args.handler(args) or 0)
 
 

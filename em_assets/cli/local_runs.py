@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dagster._core.storage.tags import RUN_KEY_TAG, SENSOR_NAME_TAG
 from em_assets.definitions import defs as load_definitions
 
 Progress = Callable[[str], None]
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def local_instance() -> dg.DagsterInstance:
@@ -49,6 +51,7 @@ def execute_run_request(
     if sensor_name and request.run_key:
         tags.update({RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: sensor_name})
     result = job.execute_in_process(
+        run_config={**QUIET_LOGGERS, **dict(request.run_config or {})},
         instance=instance,
         partition_key=request.partition_key,
         asset_selection=list(request.asset_selection) if request.asset_selection else None,
@@ -105,6 +108,7 @@ def run_automation_once(
     defs: dg.Definitions, instance: dg.DagsterInstance, cursor: object = None, progress: Progress = print
 ) -> AutomationTick:
     """Evaluate every automation condition once (from `cursor`) and materialise what it requests."""
+    logging.getLogger("dagster.automation_condition_tester").setLevel(logging.WARNING)
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
@@ -112,6 +116,8 @@ def run_automation_once(
     outcomes = []
     for key in (key for key in automated if evaluation.get_num_requested(key)):
         progress(f"  automation: refreshing {key.to_user_string()} ...")
-        result = job.execute_in_process(instance=instance, asset_selection=[key], raise_on_error=False)
+        result = job.execute_in_process(
+            run_config=QUIET_LOGGERS, instance=instance, asset_selection=[key], raise_on_error=False
+        )
         outcomes.append(RunOutcome(job.name, None, result.success, result.run_id))
     return AutomationTick(outcomes, evaluation.cursor)
