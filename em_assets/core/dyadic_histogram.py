@@ -16,7 +16,7 @@ MAX_BINS = 1 << 18
 SAFE_INDEX_BITS = 52
 SAFE_INDEX = 2.0**SAFE_INDEX_BITS
 SMALLEST_EXPONENT = -1074
-BLOCK = 1 << 20
+BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from em_assets.core.errors import InputError
 
-TILE_VOXELS = 1 << 21
+TILE_VOXELS = 1 << 20
 
 Box = tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
