@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from em_assets.core.chunk_buffers import ChunkBuffers
 from em_assets.core.chunk_metadata import ChunkRecord
 from em_assets.core.chunk_pairing import ChunkPair
 from em_assets.core.chunk_preprocessing import PreprocessingSettings, process_chunk_pair
@@ -44,8 +46,9 @@ def process_chunk_pairs(
 ) -> ChunkBatch:
     """Write every pair's tensor into `out_dir` with `max_workers` threads (0: one per core).
 
-    At most two chunks per worker are in flight, so memory stays bounded by a few chunks; a chunk
-    with bad input (or an unreadable file) becomes a `ChunkFailure` and the others carry on.
+    At most two chunks per worker are queued and each worker reuses its own buffers, so memory stays
+    bounded by a few chunks; a chunk with bad input (or an unreadable file) becomes a `ChunkFailure`
+    and the others carry on.
     """
     workers = max_workers if max_workers > 0 else available_cores()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -62,13 +65,20 @@ def process_chunk_pairs(
             if on_done is not None:
                 on_done(len(records) + len(failures))
 
+    worker_state = threading.local()
+
+    def process(pair: ChunkPair) -> ChunkRecord:
+        if not hasattr(worker_state, "buffers"):
+            worker_state.buffers = ChunkBuffers()
+        return process_chunk_pair(pair, out_dir, settings, worker_state.buffers)
+
     in_flight: dict[Future[ChunkRecord], str] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool:
         for pair in pairs:
             if len(in_flight) >= 2 * workers:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 collect(done)
-            in_flight[pool.submit(process_chunk_pair, pair, out_dir, settings)] = pair.synapse_id
+            in_flight[pool.submit(process, pair)] = pair.synapse_id
         collect(wait(in_flight).done)
     return ChunkBatch(
         records=tuple(sorted(records, key=lambda record: record.synapse_id)),

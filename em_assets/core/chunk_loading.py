@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from em_assets.core.chunk_buffers import ChunkBuffers
 from em_assets.core.errors import InputError
 
 _HEADER_READERS = {
@@ -20,8 +21,13 @@ def chunk_subject(synapse_id: str, path: Path) -> str:
     return f"synapse {synapse_id} ({path})"
 
 
-def read_npy(path: Path, synapse_id: str) -> np.ndarray:
-    """Read a plain `.npy` array; pickled objects, bad headers and truncated data raise InputError."""
+def read_npy(
+    path: Path, synapse_id: str, buffers: ChunkBuffers | None = None, slot: str = "npy"
+) -> np.ndarray:
+    """Read a plain `.npy` array; pickled objects, bad headers and truncated data raise InputError.
+
+    With `buffers`, the array is read into the reusable buffer `slot` (valid until its next use).
+    """
     subject = chunk_subject(synapse_id, path)
     try:
         with open(path, "rb") as stream:
@@ -45,10 +51,15 @@ def read_npy(path: Path, synapse_id: str) -> np.ndarray:
                     subject,
                     f"truncated: the header promises {expected} bytes of data, the file has {available}",
                 )
-            data = np.fromfile(stream, dtype=dtype, count=count)
+            order = "F" if fortran_order else "C"
+            if buffers is None:
+                return np.fromfile(stream, dtype=dtype, count=count).reshape(shape, order=order)
+            array = buffers.take(slot, shape, dtype, order)
+            if stream.readinto(array.reshape(-1, order="A").view(np.uint8)) != expected:
+                raise InputError(subject, "truncated while it was being read")
+            return array
     except OSError as error:
         raise InputError(subject, f"cannot be read ({error.strerror or error})") from None
-    return data.reshape(shape, order="F" if fortran_order else "C")
 
 
 def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
@@ -58,9 +69,9 @@ def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
         raise InputError(subject, f"{role} is empty, shape {array.shape}")
 
 
-def load_em_chunk(path: Path, synapse_id: str) -> np.ndarray:
+def load_em_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
     """The EM volume of one synapse: a 3-D uint8 array (x, y, z)."""
-    em = read_npy(path, synapse_id)
+    em = read_npy(path, synapse_id, buffers, "em")
     subject = chunk_subject(synapse_id, path)
     _check_volume(em, subject, "EM")
     if em.dtype != np.uint8:
@@ -68,9 +79,9 @@ def load_em_chunk(path: Path, synapse_id: str) -> np.ndarray:
     return em
 
 
-def load_mask_chunk(path: Path, synapse_id: str) -> np.ndarray:
+def load_mask_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
     """The label mask of one synapse: a 3-D integer array with labels in 0-255."""
-    mask = read_npy(path, synapse_id)
+    mask = read_npy(path, synapse_id, buffers, "mask")
     subject = chunk_subject(synapse_id, path)
     _check_volume(mask, subject, "mask")
     if mask.dtype.kind not in "iu":

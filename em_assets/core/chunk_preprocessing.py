@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from em_assets.core.chunk_buffers import ChunkBuffers
 from em_assets.core.chunk_loading import load_em_chunk, load_mask_chunk
 from em_assets.core.chunk_metadata import ChunkRecord
 from em_assets.core.chunk_pairing import ChunkPair
@@ -67,16 +68,24 @@ def cutout_sections(em_xyz: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def preprocess_chunk(
-    synapse_id: str, em: np.ndarray, mask: np.ndarray, settings: PreprocessingSettings
+    synapse_id: str,
+    em: np.ndarray,
+    mask: np.ndarray,
+    settings: PreprocessingSettings,
+    buffers: ChunkBuffers | None = None,
 ) -> ProcessedChunk:
-    """Crop z, zero the cutout sections of the EM and stack the channels as uint8."""
+    """Crop z, zero the cutout sections of the EM and stack the channels as uint8.
+
+    With `buffers`, the tensor lives in a reusable buffer (valid until the next chunk).
+    """
     subject = f"synapse {synapse_id}"
     if em.shape != mask.shape:
         raise InputError(subject, f"EM shape {em.shape} and mask shape {mask.shape} differ")
     width, height, depth = em.shape
     crop = central_z_range(depth, settings.axial_to_sagittal_spacing, subject)
-    tensor = np.empty((settings.n_channels, width, height, crop.stop - crop.start), dtype=np.uint8)
-    em_xyz = tensor[0] if not settings.mask_channel_labels else np.empty_like(tensor[0])
+    buffers = buffers or ChunkBuffers()
+    tensor = buffers.take("tensor", (settings.n_channels, width, height, crop.stop - crop.start), np.uint8)
+    em_xyz = tensor[0] if not settings.mask_channel_labels else buffers.take("em", tensor.shape[1:], np.uint8)
     em_xyz[...] = em[:, :, crop]
     mask_xyz = tensor[-1]
     mask_xyz[...] = mask[:, :, crop]
@@ -99,12 +108,14 @@ def tensor_filename(synapse_id: str, shape: tuple[int, ...]) -> str:
     return f"{synapse_id}__{'_'.join(str(size) for size in shape)}.npy"
 
 
-def process_chunk_pair(pair: ChunkPair, out_dir: Path, settings: PreprocessingSettings) -> ChunkRecord:
+def process_chunk_pair(
+    pair: ChunkPair, out_dir: Path, settings: PreprocessingSettings, buffers: ChunkBuffers | None = None
+) -> ChunkRecord:
     """Load, check and preprocess one synapse, write its tensor atomically and return its record."""
-    em = load_em_chunk(pair.em_path, pair.synapse_id)
-    mask = load_mask_chunk(pair.mask_path, pair.synapse_id)
-    processed = preprocess_chunk(pair.synapse_id, em, mask, settings)
-    del em, mask
+    input_buffers = ChunkBuffers() if buffers is None else buffers
+    em = load_em_chunk(pair.em_path, pair.synapse_id, input_buffers)
+    mask = load_mask_chunk(pair.mask_path, pair.synapse_id, input_buffers)
+    processed = preprocess_chunk(pair.synapse_id, em, mask, settings, input_buffers)
     filename = tensor_filename(pair.synapse_id, processed.tensor.shape)
     with atomic_file(out_dir / filename) as tmp, open(tmp, "wb") as stream:
         np.save(stream, processed.tensor)
