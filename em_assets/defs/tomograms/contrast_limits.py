@@ -11,6 +11,7 @@ from em_assets.core.contrast_plot import plot_contrast_report
 from em_assets.core.sampling import load_slab_summary
 from em_assets.core.storage import atomic_directory
 from em_assets.core.thumbnails import markdown_image
+from em_assets.defs.failures import input_errors_as_failures
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
@@ -60,29 +61,30 @@ def contrast_limits(
     context: dg.AssetExecutionContext, config: ContrastConfig, store: StoreResource
 ) -> dg.MaterializeResult:
     """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
-    key = context.partition_key
-    summary = load_slab_summary(store.layout.asset_dir("sampled_voxels", key))
-    report = contrast_report(summary, engine=config.engine)
-    plot = plot_contrast_report(summary, report)
-    document = {
-        **report.to_json(),
-        "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
-        "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
-    }
-    folder = store.layout.asset_dir("contrast_limits", key)
-    with atomic_directory(folder) as tmp:
-        (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-        (tmp / "contrast.png").write_bytes(plot)
-    return dg.MaterializeResult(
-        metadata={
-            "engine": report.engine,
-            "gmm_limits": str(list(report.gmm)),
-            "cdf_limits": str(list(report.cdf)),
-            "gmm_components": report.n_components,
-            "limits_2d": config.limits_2d,
-            "limits_3d": config.limits_3d,
-            "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
-            "path": dg.MetadataValue.path(str(folder / LIMITS_FILE)),
-        },
-        check_results=[limits_check(report)],
-    )
+    with input_errors_as_failures():
+        key = context.partition_key
+        summary = load_slab_summary(store.layout.asset_dir("sampled_voxels", key))
+        report = contrast_report(summary, engine=config.engine)
+        plot = plot_contrast_report(summary, report)
+        document = {
+            **report.to_json(),
+            "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
+            "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
+        }
+        folder = store.layout.asset_dir("contrast_limits", key)
+        with atomic_directory(folder) as tmp:
+            (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
+            (tmp / "contrast.png").write_bytes(plot)
+        return dg.MaterializeResult(
+            metadata={
+                "engine": report.engine,
+                "gmm_limits": str(list(report.gmm)),
+                "cdf_limits": str(list(report.cdf)),
+                "gmm_components": report.n_components,
+                "limits_2d": config.limits_2d,
+                "limits_3d": config.limits_3d,
+                "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
+                "path": dg.MetadataValue.path(str(folder / LIMITS_FILE)),
+            },
+            check_results=[limits_check(report)],
+        )

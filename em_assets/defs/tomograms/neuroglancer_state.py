@@ -9,6 +9,7 @@ from em_assets.core.neuroglancer import state_url
 from em_assets.core.storage import StoreLayout, atomic_directory
 from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
 from em_assets.core.tomogram_state import tomogram_state
+from em_assets.defs.failures import input_errors_as_failures
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.contrast_limits import LIMITS_FILE, contrast_limits
 from em_assets.defs.tomograms.partitions import tomogram_partitions
@@ -59,28 +60,29 @@ def neuroglancer_state(
     context: dg.AssetExecutionContext, store: StoreResource, neuroglancer: NeuroglancerResource
 ) -> dg.MaterializeResult:
     """The Neuroglancer state (one image layer per contrast method, GMM visible) and its URL."""
-    key = context.partition_key
-    layout = store.layout
-    record = TomogramRecord.load(layout.asset_dir("raw_tomogram", key))
-    limits = json.loads((layout.asset_dir("contrast_limits", key) / LIMITS_FILE).read_text())
-    state = tomogram_state(
-        record,
-        layer_source(record, layout, neuroglancer),
-        {"gmm": limits["gmm"], "cdf": limits["cdf"]},
-        limits_2d=limits["2d"]["method"],
-        limits_3d=limits["3d"]["method"],
-    )
-    url = state_url(state, prefix=neuroglancer.url_prefix)
-    folder = layout.asset_dir("neuroglancer_state", key)
-    with atomic_directory(folder) as tmp:
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
-        (tmp / URL_FILE).write_text(url + "\n")
-    return dg.MaterializeResult(
-        metadata={
-            "url": dg.MetadataValue.url(url),
-            "layer_source": state["layers"][0]["source"]["url"],
-            "state": dg.MetadataValue.json(state),
-            "path": dg.MetadataValue.path(str(folder / STATE_FILE)),
-        },
-        check_results=[state_check(folder / STATE_FILE, record, layout)],
-    )
+    with input_errors_as_failures():
+        key = context.partition_key
+        layout = store.layout
+        record = TomogramRecord.load(layout.asset_dir("raw_tomogram", key))
+        limits = json.loads((layout.asset_dir("contrast_limits", key) / LIMITS_FILE).read_text())
+        state = tomogram_state(
+            record,
+            layer_source(record, layout, neuroglancer),
+            {"gmm": limits["gmm"], "cdf": limits["cdf"]},
+            limits_2d=limits["2d"]["method"],
+            limits_3d=limits["3d"]["method"],
+        )
+        url = state_url(state, prefix=neuroglancer.url_prefix)
+        folder = layout.asset_dir("neuroglancer_state", key)
+        with atomic_directory(folder) as tmp:
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
+            (tmp / URL_FILE).write_text(url + "\n")
+        return dg.MaterializeResult(
+            metadata={
+                "url": dg.MetadataValue.url(url),
+                "layer_source": state["layers"][0]["source"]["url"],
+                "state": dg.MetadataValue.json(state),
+                "path": dg.MetadataValue.path(str(folder / STATE_FILE)),
+            },
+            check_results=[state_check(folder / STATE_FILE, record, layout)],
+        )

@@ -9,6 +9,7 @@ from em_assets.core.thumbnails import markdown_image, slice_png
 from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
 from em_assets.core.volume_statistics import VolumeStatistics, volume_statistics
 from em_assets.core.volumes import open_multiscale
+from em_assets.defs.failures import input_errors_as_failures
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.portal_resource import PortalResource
@@ -70,28 +71,29 @@ def raw_tomogram(
     context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
-    key = context.partition_key
-    folder = store.layout.asset_dir("raw_tomogram", key)
-    extra: dict[str, object] = {}
-    if key.startswith(PORTAL_PREFIX) and key.removeprefix(PORTAL_PREFIX).isdigit():
-        ingest = portal.ingest_tomogram(int(key.removeprefix(PORTAL_PREFIX)), folder / ZARR_NAME)
-        record = portal_record(key, ingest, folder)
-        extra = dict(ingest.metadata)
-    else:
-        with atomic_directory(folder) as tmp:
-            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
-    multiscale = open_multiscale(folder / ZARR_NAME)
-    statistics = volume_statistics(multiscale.array(0))
-    lowest = multiscale.array(-1)
-    thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
-    context.log.info(f"ingested {record.source} as {folder / ZARR_NAME}")
-    return dg.MaterializeResult(
-        metadata={
-            **record_metadata(record),
-            **extra,
-            "path": dg.MetadataValue.path(str(folder / ZARR_NAME)),
-            "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
-            "n_nonfinite": statistics.n_nonfinite,
-        },
-        check_results=volume_checks(statistics),
-    )
+    with input_errors_as_failures():
+        key = context.partition_key
+        folder = store.layout.asset_dir("raw_tomogram", key)
+        extra: dict[str, object] = {}
+        if key.startswith(PORTAL_PREFIX) and key.removeprefix(PORTAL_PREFIX).isdigit():
+            ingest = portal.ingest_tomogram(int(key.removeprefix(PORTAL_PREFIX)), folder / ZARR_NAME)
+            record = portal_record(key, ingest, folder)
+            extra = dict(ingest.metadata)
+        else:
+            with atomic_directory(folder) as tmp:
+                record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+        multiscale = open_multiscale(folder / ZARR_NAME)
+        statistics = volume_statistics(multiscale.array(0))
+        lowest = multiscale.array(-1)
+        thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+        context.log.info(f"ingested {record.source} as {folder / ZARR_NAME}")
+        return dg.MaterializeResult(
+            metadata={
+                **record_metadata(record),
+                **extra,
+                "path": dg.MetadataValue.path(str(folder / ZARR_NAME)),
+                "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
+                "n_nonfinite": statistics.n_nonfinite,
+            },
+            check_results=volume_checks(statistics),
+        )

@@ -7,6 +7,7 @@ from em_assets.core.sampling import save_slab_summary, summarize_slabs
 from em_assets.core.storage import atomic_directory
 from em_assets.core.tomogram_record import ZARR_NAME
 from em_assets.core.volumes import open_multiscale
+from em_assets.defs.failures import input_errors_as_failures
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
@@ -30,23 +31,24 @@ def sampled_voxels(
     context: dg.AssetExecutionContext, config: SamplingConfig, store: StoreResource
 ) -> dg.MaterializeResult:
     """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
-    key = context.partition_key
-    multiscale = open_multiscale(store.layout.asset_dir("raw_tomogram", key) / ZARR_NAME)
-    data = multiscale.array(config.level)
-    summary = summarize_slabs(
-        data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
-    )
-    folder = store.layout.asset_dir("sampled_voxels", key)
-    with atomic_directory(folder) as tmp:
-        save_slab_summary(summary, tmp)
-    metadata: dict[str, object] = {
-        "level": config.level,
-        "level_shape_zyx": str(list(data.shape)),
-        "path": dg.MetadataValue.path(str(folder)),
-    }
-    for method, slab in summary.slabs.items():
-        metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
-        metadata[f"{method}_n_samples"] = int(slab.sample_size)
-        metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
-    metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
-    return dg.MaterializeResult(metadata=metadata)
+    with input_errors_as_failures():
+        key = context.partition_key
+        multiscale = open_multiscale(store.layout.asset_dir("raw_tomogram", key) / ZARR_NAME)
+        data = multiscale.array(config.level)
+        summary = summarize_slabs(
+            data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
+        )
+        folder = store.layout.asset_dir("sampled_voxels", key)
+        with atomic_directory(folder) as tmp:
+            save_slab_summary(summary, tmp)
+        metadata: dict[str, object] = {
+            "level": config.level,
+            "level_shape_zyx": str(list(data.shape)),
+            "path": dg.MetadataValue.path(str(folder)),
+        }
+        for method, slab in summary.slabs.items():
+            metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
+            metadata[f"{method}_n_samples"] = int(slab.sample_size)
+            metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
+        metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
+        return dg.MaterializeResult(metadata=metadata)
