@@ -58,12 +58,16 @@ def central_z_range(depth: int, spacing: int, subject: str) -> slice:
     return slice(start, start + target)
 
 
-def cutout_sections(em_xyz: np.ndarray, threshold: float) -> np.ndarray:
-    """Per section, whether the fraction of EM pixels equal to 0 exceeds `threshold`."""
+def cutout_sections(em_xyz: np.ndarray, threshold: float, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Per section, whether the fraction of EM pixels equal to 0 exceeds `threshold`.
+
+    `em_xyz` must be C-contiguous; `scratch`, if given, is a bool array of its shape to reuse.
+    """
     width, height, depth = em_xyz.shape
     zeros_z = np.zeros(depth, dtype=np.int64)
     if em_xyz.min() == 0:
-        zeros_z = np.bincount(np.flatnonzero(em_xyz == 0) % depth, minlength=depth)
+        zeros = np.equal(em_xyz, 0, out=scratch)
+        zeros_z = np.bincount(np.flatnonzero(zeros) % depth, minlength=depth)
     return zeros_z / (width * height) > threshold
 
 
@@ -85,21 +89,27 @@ def preprocess_chunk(
     crop = central_z_range(depth, settings.axial_to_sagittal_spacing, subject)
     buffers = buffers or ChunkBuffers()
     tensor = buffers.take("tensor", (settings.n_channels, width, height, crop.stop - crop.start), np.uint8)
-    em_xyz = tensor[0] if not settings.mask_channel_labels else buffers.take("em", tensor.shape[1:], np.uint8)
+    cropped_shape = tensor.shape[1:]
+    em_xyz = buffers.take("em_crop", cropped_shape, np.uint8) if settings.mask_channel_labels else tensor[0]
     em_xyz[...] = em[:, :, crop]
     mask_xyz = tensor[-1]
     mask_xyz[...] = mask[:, :, crop]
-    cut = cutout_sections(em_xyz, settings.cutout_threshold)
+    scratch = buffers.take("scratch", cropped_shape, np.bool_)
+    cut = cutout_sections(em_xyz, settings.cutout_threshold, scratch)
     em_xyz[:, :, cut] = 0
     for channel, labels in enumerate(settings.mask_channel_labels):
         np.multiply(em_xyz, np.isin(mask_xyz, labels), out=tensor[channel], casting="unsafe")
-    spacing = settings.axial_to_sagittal_spacing
+
+    def volume(label: int) -> int:
+        voxels = np.count_nonzero(np.equal(mask_xyz, label, out=scratch))
+        return settings.axial_to_sagittal_spacing * int(voxels)
+
     return ProcessedChunk(
         tensor=tensor,
         n_cutout_sections=int(np.count_nonzero(cut)),
-        pre_synaptic_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_PRE_SYNAPTIC_NEURON)),
-        post_synaptic_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_POST_SYNAPTIC_NEURON)),
-        synaptic_cleft_volume=spacing * int(np.count_nonzero(mask_xyz == MASK_SYNAPTIC_CLEFT)),
+        pre_synaptic_volume=volume(MASK_PRE_SYNAPTIC_NEURON),
+        post_synaptic_volume=volume(MASK_POST_SYNAPTIC_NEURON),
+        synaptic_cleft_volume=volume(MASK_SYNAPTIC_CLEFT),
     )
 
 

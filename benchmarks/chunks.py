@@ -1,0 +1,192 @@
+"""Benchmark of the synapse chunk processing: the asset's parallel path against the notebook and `cat`.
+
+    .venv/bin/python benchmarks/chunks.py [--chunks 200] [--rounds 3]
+
+Writes `--chunks` synthetic 256^3 EM/mask pairs under benchmarks/.work/chunks/ (once), then, in each
+round and each in its own process, times:
+- `cat`: `cat` of every EM and mask file to /dev/null (the read limit of this machine);
+- `notebook loop`: the notebook's steps one chunk at a time (the test suite's reference code);
+- `asset (N threads)`: what `processed_chunks` runs: `pair_chunks`, `process_chunk_pairs` on every
+  core, then `write_meta_csv`.
+Before every timed run the page cache is warmed the same way (every input file read once with
+`cat`) and dirty pages are flushed with `sync`; outputs go to a fresh folder, removed afterwards.
+Prints a markdown table of the median round, with ratios measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work" / "chunks"
+SIZE = 256
+
+
+def dataset_dir(count: int) -> Path:
+    """The landing-style folder holding `count` synapses."""
+    return WORK / "landing" / f"synapses-{count}"
+
+
+def generate(count: int) -> list[Path]:
+    """Write `count` synthetic synapses (EM + mask) once; return every input file."""
+    import numpy as np
+
+    from em_assets.core.synthetic_synapses import synthetic_synapse_chunk
+
+    dataset = dataset_dir(count)
+    (dataset / "em").mkdir(parents=True, exist_ok=True)
+    (dataset / "mask").mkdir(parents=True, exist_ok=True)
+    files = []
+    for index in range(count):
+        em_path, mask_path = dataset / "em" / f"{index:06d}.npy", dataset / "mask" / f"{index:06d}_mask.npy"
+        if not (em_path.exists() and mask_path.exists()):
+            em, mask = synthetic_synapse_chunk(index, SIZE)
+            np.save(mask_path, mask)
+            np.save(em_path, em)
+        files += [em_path, mask_path]
+    return files
+
+
+def notebook_loop(dataset: Path) -> Callable[[Path], None]:
+    """The notebook's steps, one chunk at a time (the reference the equivalence test compares with)."""
+    sys.path.insert(0, str(ROOT))
+    from em_assets_tests.synapse.notebook_reference import run_notebook
+
+    return lambda out: run_notebook(str(dataset / "em"), str(dataset / "mask"), str(out))
+
+
+def asset_processing(dataset: Path) -> Callable[[Path], None]:
+    """What the processed_chunks and chunk_metadata assets compute, on every core."""
+    from em_assets.core.chunk_batch import process_chunk_pairs
+    from em_assets.core.chunk_metadata import write_meta_csv
+    from em_assets.core.chunk_pairing import pair_chunks
+    from em_assets.core.chunk_preprocessing import PreprocessingSettings
+
+    def run(out: Path) -> None:
+        batch = process_chunk_pairs(pair_chunks(dataset).pairs, out, PreprocessingSettings())
+        if batch.failures:
+            raise SystemExit(f"unexpected failures: {batch.failures}")
+        write_meta_csv(batch.records, out / "meta.csv")
+
+    return run
+
+
+METHODS = {"notebook": notebook_loop, "asset": asset_processing}
+
+
+def measure(method: str, dataset: Path, out: Path) -> dict:
+    """Time one method in this process (called in a subprocess, imports done first) and its peak memory."""
+    run = METHODS[method](dataset)
+    started = time.perf_counter()
+    run(out)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def prepare(files: list[Path]) -> None:
+    """The same cache state before every timed run: inputs read once (warm), dirty pages flushed."""
+    subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
+    os.sync()
+
+
+def time_cat(files: list[Path]) -> dict:
+    """Wall time of `cat` of every input file to /dev/null."""
+    started = time.perf_counter()
+    subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
+    return {"seconds": time.perf_counter() - started, "peak_mb": float("nan")}
+
+
+def time_in_subprocess(method: str, dataset: Path, out: Path) -> dict:
+    """`measure` in a fresh interpreter, writing into the empty folder `out`."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    command = [sys.executable, __file__, "--measure", method, str(dataset), str(out)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def same_outputs(first: Path, second: Path) -> bool:
+    """Whether two output folders hold the same files with the same bytes."""
+    names = sorted(path.name for path in first.iterdir())
+    if names != sorted(path.name for path in second.iterdir()):
+        return False
+    return all(filecmp.cmp(first / name, second / name, shallow=False) for name in names)
+
+
+def run_rounds(dataset: Path, files: list[Path], rounds: int) -> dict[str, list[dict]]:
+    """Every method once per round, interleaved, each after the same cache preparation."""
+    runs: dict[str, list[dict]] = {"cat": [], "notebook": [], "asset": []}
+    for round_index in range(rounds):
+        for method, results in runs.items():
+            prepare(files)
+            out = WORK / f"out-{method}"
+            result = time_cat(files) if method == "cat" else time_in_subprocess(method, dataset, out)
+            results.append(result)
+            load = os.getloadavg()[0]
+            print(f"round {round_index + 1}: {method} {result['seconds']:.2f} s, load {load:.1f}", flush=True)
+        identical = same_outputs(WORK / "out-notebook", WORK / "out-asset")
+        for method in ("notebook", "asset"):
+            shutil.rmtree(WORK / f"out-{method}")
+        if not identical:
+            raise SystemExit("the asset's outputs differ from the notebook's")
+    return runs
+
+
+def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float) -> None:
+    """The markdown table of median times, ratios measured in this run, and peak memory."""
+    from em_assets.core.chunk_batch import available_cores
+
+    median = {method: statistics.median(r["seconds"] for r in results) for method, results in runs.items()}
+    labels = {
+        "cat": "`cat` to /dev/null (read limit)",
+        "notebook": "notebook loop, 1 chunk at a time",
+        "asset": f"asset processing ({available_cores()} threads)",
+    }
+    print(
+        f"\nMedian of {len(runs['cat'])} rounds, {chunks} chunks of {SIZE}^3, page cache warm, outputs "
+        f"identical, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end.\n"
+    )
+    print("| method | seconds | chunks/s | input GB/s | asset speed-up | time / cat | peak RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for method, results in runs.items():
+        seconds = median[method]
+        rss = "-" if method == "cat" else f"{max(r['peak_mb'] for r in results):.0f}"
+        print(
+            f"| {labels[method]} | {seconds:.2f} | {chunks / seconds:.1f} | {input_gb / seconds:.2f} "
+            f"| {seconds / median['asset']:.2f}x | {seconds / median['cat']:.2f} | {rss} |"
+        )
+    speedup, read_ratio = median["notebook"] / median["asset"], median["asset"] / median["cat"]
+    print(f"\nasset vs notebook loop: {speedup:.2f}x (target >= 1.7x)")
+    print(f"asset time / cat time: {read_ratio:.2f} (target <= 2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--measure", nargs=3, metavar=("METHOD", "DATASET", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure[0], Path(args.measure[1]), Path(args.measure[2]))))
+        return
+    started = time.perf_counter()
+    files = generate(args.chunks)
+    input_gb = sum(path.stat().st_size for path in files) / 1e9
+    ready = time.perf_counter() - started
+    print(f"{args.chunks} chunks of {SIZE}^3 ({input_gb:.2f} GB of input) ready in {ready:.0f} s")
+    print_table(run_rounds(dataset_dir(args.chunks), files, args.rounds), args.chunks, input_gb)
+
+
+if __name__ == "__main__":
+    main()
