@@ -10,8 +10,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from em_assets.core.storage import write_bytes_atomic
-
 LABEL_COLOURS = {
     1: (0.20, 0.55, 1.00),  # pre-synaptic neuron
     2: (1.00, 0.85, 0.10),  # synaptic cleft
@@ -46,7 +44,3 @@ def render_montage(tensors: Sequence[tuple[str, Path]], dpi: int = 72) -> bytes:
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
-
-def write_montage(tensors: Sequence[tuple[str, Path]], target: Path) -> Path:
-    """Render the montage and write it to `target` atomically."""
-    return write_bytes_atomic(target, render_montage(tensors))

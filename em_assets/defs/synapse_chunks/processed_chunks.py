@@ -18,6 +18,8 @@ from em_assets.defs.synapse_chunks.raw_em_chunks import PAIRING_FILE, raw_em_chu
 MANIFEST_FILE = "manifest.json"
 MONTAGE_FILE = "montage.png"
 MONTAGE_PANELS = 4
+MONTAGE_DPI = 100  # about one screen pixel per voxel of a 256-wide chunk, in the PNG file
+PREVIEW_DPI = 48  # the inline preview in the UI: under 100 kB
 ALL_PROCESSED_CHECK = "every_chunk_processed"
 
 
@@ -90,8 +92,8 @@ def processed_chunks(
         batch = process_chunk_pairs(pairing.pairs, tmp, settings, config.max_workers, log_progress)
         write_manifest(batch, settings, tmp)
         shown = [(record.synapse_id, tmp / record.filename) for record in batch.records[:MONTAGE_PANELS]]
-        montage = render_montage(shown)
-        (tmp / MONTAGE_FILE).write_bytes(montage)
+        (tmp / MONTAGE_FILE).write_bytes(render_montage(shown, dpi=MONTAGE_DPI))
+        preview = render_montage(shown, dpi=PREVIEW_DPI)
     for failure in batch.failures:
         context.log.error(failure.error)
     return dg.MaterializeResult(
@@ -99,7 +101,7 @@ def processed_chunks(
             "chunks": len(batch.records),
             "failed": len(batch.failures),
             "cutout_sections": sum(record.n_cutout_sections for record in batch.records),
-            "montage": dg.MetadataValue.md(markdown_image(montage, f"{key}: central sections, mask overlay")),
+            "montage": dg.MetadataValue.md(markdown_image(preview, f"{key}: central sections, mask overlay")),
             "montage_path": dg.MetadataValue.path(str(folder / MONTAGE_FILE)),
             "path": dg.MetadataValue.path(str(folder)),
         },
