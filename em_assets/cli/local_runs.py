@@ -61,6 +61,12 @@ def execute_run_request(
     return RunOutcome(job.name, request.partition_key, result.success, result.run_id)
 
 
+def already_ran(instance: dg.DagsterInstance, sensor_name: str, run_key: str) -> bool:
+    """Whether a run with this sensor's run key exists already (the daemon skips those too)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: sensor_name}))
+    return bool(runs)
+
+
 @dataclass(frozen=True)
 class SensorTick:
     """What one tick did: the runs it executed and the cursor it left."""
@@ -89,6 +95,9 @@ def run_sensor_once(
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     outcomes = []
     for request in result.run_requests or []:
+        if request.run_key and already_ran(instance, sensor_name, request.run_key):
+            progress(f"  {sensor_name}: {request.partition_key} already ran as {request.run_key}")
+            continue
         progress(f"  {sensor_name}: running {request.partition_key} ...")
         outcome = execute_run_request(defs, instance, request, sensor.job_name, sensor_name)
         progress(f"  {sensor_name}: {request.partition_key} {'succeeded' if outcome.success else 'FAILED'}")

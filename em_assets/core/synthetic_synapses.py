@@ -137,10 +137,14 @@ def write_demo_em_datasets(landing_em: Path, chunks_per_dataset: int = 7, size: 
     """Write the demo datasets (`<dataset>/em/<id>.npy`, `<dataset>/mask/<id>_<suffix>.npy`).
 
     Ids keep leading zeros, and `SHARED_SYNAPSE_ID` is written identically into every dataset.
+    A dataset folder that exists already is left as it is, so sensors do not see it change.
     """
     written = []
     for dataset, mask_suffix, first_id in DEMO_DATASETS:
         folder = Path(landing_em) / dataset
+        if folder.exists():
+            written.append(folder)
+            continue
         ids = [f"{first_id + index:06d}" for index in range(chunks_per_dataset - 1)] + [SHARED_SYNAPSE_ID]
         for synapse_id in ids:
             em, mask = synthetic_synapse_chunk(int(synapse_id), size)
