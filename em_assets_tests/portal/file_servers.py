@@ -44,6 +44,7 @@ class S3Server:
     def __init__(self) -> None:
         self.log = RequestLines()
         werkzeug = logging.getLogger("werkzeug")
+        self.saved_logger = (werkzeug.level, werkzeug.propagate)
         werkzeug.setLevel(logging.INFO)
         werkzeug.propagate = False
         werkzeug.addHandler(self.log)
@@ -75,6 +76,9 @@ class S3Server:
         return sum(1 for line in self.log.lines if f'"{method} ' in line and path_part in line)
 
     def stop(self) -> None:
-        """Stop the moto server and detach the request log."""
+        """Stop the moto server and give werkzeug's logger back its own settings."""
         self.moto.stop()
-        logging.getLogger("werkzeug").removeHandler(self.log)
+        werkzeug = logging.getLogger("werkzeug")
+        werkzeug.removeHandler(self.log)
+        werkzeug.setLevel(self.saved_logger[0])
+        werkzeug.propagate = self.saved_logger[1]
