@@ -57,8 +57,9 @@ def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     key = context.partition_key
     pairing = pair_chunks(store.layout.em_landing / key)
     target = write_text_atomic(store.layout.asset_dir("raw_em_chunks", key) / PAIRING_FILE, pairing.to_json())
-    for synapse_id in pairing.unpaired_ids:
-        context.log.warning(f"synapse {synapse_id} in {key} has no partner file and is left out")
+    if pairing.unpaired_ids:
+        shown = ", ".join(pairing.unpaired_ids[:LISTED_IDS])
+        context.log.warning(f"{len(pairing.unpaired_ids)} synapses in {key} have no partner file: {shown}")
     return dg.MaterializeResult(
         metadata={
             "dataset_dir": dg.MetadataValue.path(str(pairing.dataset_dir)),
