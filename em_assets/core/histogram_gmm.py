@@ -18,6 +18,7 @@ KEPT_STARTS = 3
 MAX_CYCLES = 300
 TOLERANCE = 1e-10
 EPS = 10 * np.finfo(np.float64).eps
+TINY_WEIGHT = 1e-300
 
 
 def _em_step(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray]:
@@ -44,7 +45,7 @@ def _to_vector(params: Starts) -> np.ndarray:
 
 def _from_vector(vector: np.ndarray, floor: float) -> Starts:
     log_weights, means, log_variances = np.split(vector, 3, axis=1)
-    weights = np.exp(log_weights - log_weights.max(axis=1, keepdims=True))
+    weights = np.maximum(np.exp(log_weights - log_weights.max(axis=1, keepdims=True)), TINY_WEIGHT)
     return weights / weights.sum(axis=1, keepdims=True), means, np.maximum(np.exp(log_variances), floor)
 
 

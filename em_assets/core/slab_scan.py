@@ -43,6 +43,8 @@ def sample_dtype(dtype: np.dtype) -> np.dtype:
 
 @dataclass
 class _Partial:
+    """One tile's contribution: voxel counts, histogram and, per target index, (positions, values)."""
+
     n_voxels: int
     n_nonfinite: int
     histogram: DyadicHistogram | None
@@ -56,20 +58,22 @@ class _SampleRouter:
         self.indices = target.sample_indices
         self.ny, self.nx = plane
         self.z0 = target.z_bounds[0]
+        self.grid = tuple(len(axis) - 1 for axis in cuts)
         if self.indices is None:
             return
         z, rest = np.divmod(self.indices, self.ny * self.nx)
         y, x = np.divmod(rest, self.nx)
-        tiles = [np.searchsorted(axis, coord + offset, side="right") - 1 for axis, coord, offset in
-                 zip(cuts, (z, y, x), (self.z0, 0, 0), strict=True)]
-        tile_id = np.ravel_multi_index(tiles, tuple(len(axis) for axis in cuts))
+        tiles = [
+            np.searchsorted(axis, coord + offset, side="right") - 1
+            for axis, coord, offset in zip(cuts, (z, y, x), (self.z0, 0, 0), strict=True)
+        ]
+        tile_id = np.ravel_multi_index(tiles, self.grid)
         self.order = np.argsort(tile_id, kind="stable")
         self.sorted_ids = tile_id[self.order]
-        self.shape = tuple(len(axis) for axis in cuts)
 
     def positions(self, tile_index: tuple[int, int, int]) -> np.ndarray:
         """Sample positions (indices into the sample) that lie in the tile at `tile_index`."""
-        tile_id = np.ravel_multi_index(tile_index, self.shape)
+        tile_id = np.ravel_multi_index(tile_index, self.grid)
         lo, hi = np.searchsorted(self.sorted_ids, [tile_id, tile_id + 1])
         return self.order[lo:hi]
 
@@ -91,7 +95,7 @@ def _partial(block: np.ndarray, integer_valued: bool) -> tuple[int, DyadicHistog
 
 def scan_slabs(data: Any, targets: list[SlabTarget], dtype: np.dtype) -> list[SlabScan]:
     """Summarise every target slab of `data` in one pass over the union of the slabs."""
-    nz, ny, nx = (int(n) for n in data.shape)
+    ny, nx = (int(n) for n in data.shape[1:])
     marks = sorted({z for target in targets for z in target.z_bounds})
     cuts = tile_cuts(data, (marks[0], marks[-1]), marks)
     tiles = [(index, box) for index, box in _indexed_boxes(cuts) if any(_inside(box, t) for t in targets)]
