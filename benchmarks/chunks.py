@@ -35,6 +35,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "chunks"
 SIZE = 256
+TABLE_COLUMNS = (
+    "method",
+    "seconds",
+    "chunks/s",
+    "input GB/s",
+    "asset speed-up",
+    "time / cat",
+    "CPU user + sys s",
+    "peak RSS MB",
+)
 
 
 def dataset_dir(count: int) -> Path:
@@ -110,12 +120,17 @@ METHODS = {"writes": output_writes, "notebook": notebook_loop, "asset": asset_pr
 
 
 def measure(method: str, dataset: Path, out: Path) -> dict:
-    """Time one method in this process (called in a subprocess, imports done first) and its peak memory."""
+    """Time one method in this process (called in a subprocess, imports done first): wall, CPU, memory."""
     run = METHODS[method](dataset)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     run(out)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    seconds, used = time.perf_counter() - started, os.times()
+    return {
+        "seconds": seconds,
+        "user": used.user - cpu.user,
+        "system": used.system - cpu.system,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def prepare(files: list[Path]) -> None:
@@ -125,10 +140,16 @@ def prepare(files: list[Path]) -> None:
 
 
 def time_cat(files: list[Path]) -> dict:
-    """Wall time of `cat` of every input file to /dev/null."""
-    started = time.perf_counter()
+    """Wall and CPU time of `cat` of every input file to /dev/null."""
+    started, cpu = time.perf_counter(), os.times()
     subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
-    return {"seconds": time.perf_counter() - started, "peak_mb": float("nan")}
+    seconds, used = time.perf_counter() - started, os.times()
+    return {
+        "seconds": seconds,
+        "user": used.children_user - cpu.children_user,
+        "system": used.children_system - cpu.children_system,
+        "peak_mb": float("nan"),
+    }
 
 
 def time_in_subprocess(method: str, dataset: Path, out: Path) -> dict:
@@ -179,15 +200,24 @@ def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float) -> No
         f"\nMedian of {len(runs['cat'])} rounds, {chunks} chunks of {SIZE}^3, page cache warm, outputs "
         f"identical, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end.\n"
     )
-    print("| method | seconds | chunks/s | input GB/s | asset speed-up | time / cat | peak RSS MB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| " + " | ".join(TABLE_COLUMNS) + " |")
+    print("| --- |" + " ---: |" * (len(TABLE_COLUMNS) - 1))
     for method, results in runs.items():
         seconds = median[method]
+        user = statistics.median(r["user"] for r in results)
+        system = statistics.median(r["system"] for r in results)
         rss = "-" if method == "cat" else f"{max(r['peak_mb'] for r in results):.0f}"
-        print(
-            f"| {labels[method]} | {seconds:.2f} | {chunks / seconds:.1f} | {input_gb / seconds:.2f} "
-            f"| {seconds / median['asset']:.2f}x | {seconds / median['cat']:.2f} | {rss} |"
-        )
+        cells = [
+            labels[method],
+            f"{seconds:.2f}",
+            f"{chunks / seconds:.1f}",
+            f"{input_gb / seconds:.2f}",
+            f"{seconds / median['asset']:.2f}x",
+            f"{seconds / median['cat']:.2f}",
+            f"{user:.2f} + {system:.2f}",
+            rss,
+        ]
+        print("| " + " | ".join(cells) + " |")
     speedup, read_ratio = median["notebook"] / median["asset"], median["asset"] / median["cat"]
     print(f"\nasset vs notebook loop: {speedup:.2f}x (target >= 1.7x)")
     print(f"asset time / cat time: {read_ratio:.2f} (target <= 2)")
