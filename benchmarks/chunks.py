@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -119,6 +118,12 @@ def output_writes(dataset: Path) -> Callable[[Path], None]:
 METHODS = {"writes": output_writes, "notebook": notebook_loop, "asset": asset_processing}
 
 
+def own_peak_rss_mb() -> float:
+    """This process's peak resident memory from VmHWM (ru_maxrss may count the parent before exec)."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+
+
 def measure(method: str, dataset: Path, out: Path) -> dict:
     """Time one method in this process (called in a subprocess, imports done first): wall, CPU, memory."""
     run = METHODS[method](dataset)
@@ -129,7 +134,7 @@ def measure(method: str, dataset: Path, out: Path) -> dict:
         "seconds": seconds,
         "user": used.user - cpu.user,
         "system": used.system - cpu.system,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": own_peak_rss_mb(),
     }
 
 
