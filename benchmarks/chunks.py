@@ -1,6 +1,6 @@
 """Benchmark of the synapse chunk processing: the asset's parallel path against the notebook and `cat`.
 
-    .venv/bin/python benchmarks/chunks.py [--chunks 200] [--rounds 3]
+    .venv/bin/python benchmarks/chunks.py [--chunks 200] [--rounds 3] [--cache cold|warm]
 
 Writes `--chunks` synthetic 256^3 EM/mask pairs under benchmarks/.work/chunks/ (once), then, in each
 round and each in its own process, times:
@@ -10,8 +10,10 @@ round and each in its own process, times:
 - `notebook loop`: the notebook's steps one chunk at a time (the test suite's reference code);
 - `asset (N threads)`: what `processed_chunks` runs: `pair_chunks`, `process_chunk_pairs` on every
   core, then `write_meta_csv`.
-Before every timed run the page cache is warmed the same way (every input file read once with
-`cat`) and dirty pages are flushed with `sync`; each method writes into a new folder, which is
+Before every timed run dirty pages are flushed with `sync` and the inputs are put in the same cache
+state: `--cache cold` (default) evicts every input file from the page cache with
+posix_fadvise(DONTNEED), so `cat` measures the storage's read speed; `--cache warm` reads every input
+once first, so `cat` measures a copy from memory. Each method writes into a new folder, which is
 hashed (to check the asset's bytes equal the notebook's) and removed before the next method runs.
 Prints a markdown table of the median round, with ratios measured in this run.
 """
@@ -138,10 +140,18 @@ def measure(method: str, dataset: Path, out: Path) -> dict:
     }
 
 
-def prepare(files: list[Path]) -> None:
-    """The same cache state before every timed run: inputs read once (warm), dirty pages flushed."""
-    subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
+def prepare(files: list[Path], cache: str) -> None:
+    """The same cache state before every timed run: dirty pages flushed, inputs evicted or read once."""
     os.sync()
+    if cache == "warm":
+        subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
+        return
+    for path in files:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(descriptor)
 
 
 def time_cat(files: list[Path]) -> dict:
@@ -170,14 +180,14 @@ def digests(folder: Path) -> dict[str, str]:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
 
 
-def run_rounds(dataset: Path, files: list[Path], rounds: int) -> dict[str, list[dict]]:
+def run_rounds(dataset: Path, files: list[Path], rounds: int, cache: str) -> dict[str, list[dict]]:
     """Every method once per round, interleaved, each after the same cache preparation."""
     runs: dict[str, list[dict]] = {"cat": [], "writes": [], "notebook": [], "asset": []}
     out = WORK / "out"
     for round_index in range(rounds):
         written = {}
         for method, results in runs.items():
-            prepare(files)
+            prepare(files, cache)
             result = time_cat(files) if method == "cat" else time_in_subprocess(method, dataset, out)
             results.append(result)
             load = os.getloadavg()[0]
@@ -190,7 +200,7 @@ def run_rounds(dataset: Path, files: list[Path], rounds: int) -> dict[str, list[
     return runs
 
 
-def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float) -> None:
+def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float, cache: str) -> None:
     """The markdown table of median times, ratios measured in this run, and peak memory."""
     from em_assets.core.chunk_batch import available_cores
 
@@ -202,7 +212,7 @@ def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float) -> No
         "asset": f"asset processing ({available_cores()} threads)",
     }
     print(
-        f"\nMedian of {len(runs['cat'])} rounds, {chunks} chunks of {SIZE}^3, page cache warm, outputs "
+        f"\nMedian of {len(runs['cat'])} rounds, {chunks} chunks of {SIZE}^3, page cache {cache}, outputs "
         f"identical, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end.\n"
     )
     print("| " + " | ".join(TABLE_COLUMNS) + " |")
@@ -233,6 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cache", choices=("cold", "warm"), default="cold", help="input cache state per run")
     parser.add_argument("--measure", nargs=3, metavar=("METHOD", "DATASET", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -243,7 +254,8 @@ def main() -> None:
     input_gb = sum(path.stat().st_size for path in files) / 1e9
     ready = time.perf_counter() - started
     print(f"{args.chunks} chunks of {SIZE}^3 ({input_gb:.2f} GB of input) ready in {ready:.0f} s")
-    print_table(run_rounds(dataset_dir(args.chunks), files, args.rounds), args.chunks, input_gb)
+    runs = run_rounds(dataset_dir(args.chunks), files, args.rounds, args.cache)
+    print_table(runs, args.chunks, input_gb, args.cache)
 
 
 if __name__ == "__main__":

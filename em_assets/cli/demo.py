@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from em_assets.cli.local_runs import RunOutcome, code_location, local_instance, run_automation_once, run_sensor_once
+from em_assets.core.metadata_merge import read_merged_csv
 from em_assets.core.storage import StoreLayout, default_home
 from em_assets.core.synthetic import write_demo_tomograms
 from em_assets.core.synthetic_synapses import write_demo_em_datasets
@@ -47,6 +48,19 @@ def print_summary(layout: StoreLayout, keys: list[str]) -> None:
         print(f"  {key}: {url if isinstance(url, str) else '-'}")
 
 
+def print_synapse_summary(layout: StoreLayout) -> None:
+    """Chunks per dataset in the merged synapse metadata."""
+    merged = layout.asset_dir("merged_metadata") / "merged_metadata.csv"
+    if not merged.is_file():
+        print("\nNo merged synapse metadata yet.")
+        return
+    table = read_merged_csv(merged)
+    counts = table.groupby("dataset").size()
+    print(f"\nSynapse chunks: {len(table)} training tensors in {merged}")
+    for dataset, count in counts.items():
+        print(f"  {dataset}: {count} chunks")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
     layout = StoreLayout(default_home())
@@ -61,6 +75,7 @@ def run_demo(args: argparse.Namespace) -> int:
         outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
     outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance, baseline.cursor).outcomes)
     print_summary(layout, instance.get_dynamic_partitions("tomogram"))
+    print_synapse_summary(layout)
     failed = [o for o in outcomes if not o.success]
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")
     print("Open the UI on this history with `make dev`.")
