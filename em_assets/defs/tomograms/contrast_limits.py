@@ -81,6 +81,7 @@ def contrast_limits(
                 "gmm_limits": str(list(report.gmm)),
                 "cdf_limits": str(list(report.cdf)),
                 "gmm_components": report.n_components,
+                "n_nonfinite_ignored": report.n_nonfinite,
                 "limits_2d": config.limits_2d,
                 "limits_3d": config.limits_3d,
                 "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
