@@ -84,10 +84,10 @@ def run_sensor_once(
 ) -> SensorTick:
     """Tick `sensor_name` once from `cursor`, register the partitions it asks for, execute its runs."""
     sensor = defs.resolve_sensor_def(sensor_name)
-    context = dg.build_sensor_context(
+    with dg.build_sensor_context(
         instance=instance, definitions=defs, sensor_name=sensor_name, cursor=cursor, resources=defs.resources
-    )
-    result = sensor(context)
+    ) as context:
+        result = sensor(context)
     if isinstance(result, dg.SkipReason):
         progress(f"  {sensor_name}: {result.skip_message}")
         return SensorTick([], cursor)

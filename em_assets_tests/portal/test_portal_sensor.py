@@ -24,8 +24,8 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 def tick(instance: dg.DagsterInstance, resource: PortalResource, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
     """Evaluate the sensor once and apply its partition requests, as the daemon would."""
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"portal": resource})
-    result = portal_sensor(context)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"portal": resource}) as context:
+        result = portal_sensor(context)
     if isinstance(result, dg.SensorResult):
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -85,10 +85,11 @@ def test_sensor_and_schedule_are_stopped_by_default() -> None:
 
 def test_nightly_scan_registers_partitions_and_requests_their_runs(portal: PortalWorld, instance) -> None:
     resource = PortalResource(datasets="10005", **FAST)
-    context = dg.build_schedule_context(instance=instance, resources={"portal": resource})
-    result = portal_nightly_scan(context)
+    with dg.build_schedule_context(instance=instance, resources={"portal": resource}) as context:
+        result = portal_nightly_scan(context)
     assert [request.partition_key for request in result] == ["portal-801", "portal-802"]
     assert sorted(instance.get_dynamic_partitions("tomogram")) == ["portal-801", "portal-802"]
-    again = portal_nightly_scan(dg.build_schedule_context(instance=instance, resources={"portal": resource}))
+    with dg.build_schedule_context(instance=instance, resources={"portal": resource}) as context:
+        again = portal_nightly_scan(context)
     assert isinstance(again, dg.SkipReason)
     assert "0 new of 2 listed" in again.skip_message

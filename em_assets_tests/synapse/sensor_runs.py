@@ -39,14 +39,14 @@ def evaluate_sensor(
     definitions: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None = None
 ) -> dg.SensorResult | dg.SkipReason:
     """Evaluate the sensor once from `cursor`."""
-    context = dg.build_sensor_context(
+    with dg.build_sensor_context(
         instance=instance,
         definitions=definitions,
         sensor_name=SENSOR,
         cursor=cursor,
         resources=definitions.resources,
-    )
-    return definitions.resolve_sensor_def(SENSOR)(context)
+    ) as context:
+        return definitions.resolve_sensor_def(SENSOR)(context)
 
 
 def tick_and_run(
