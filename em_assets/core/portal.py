@@ -121,12 +121,17 @@ def portal_partition_key(tomogram_id: int) -> str:
     return f"portal-{int(tomogram_id)}"
 
 
+def is_portal_key(key: str) -> bool:
+    """Whether `key` names a portal tomogram (`portal-<id>`) rather than a landing-folder one."""
+    digits = key.removeprefix("portal-")
+    return digits != key and digits.isdigit()
+
+
 def tomogram_id_from_key(key: str) -> int:
     """The tomogram id of a `portal-<id>` partition key."""
-    digits = key.removeprefix("portal-")
-    if digits == key or not digits.isdigit():
+    if not is_portal_key(key):
         raise InputError(repr(key), "not a portal partition key: expected 'portal-<tomogram id>'")
-    return int(digits)
+    return int(key.removeprefix("portal-"))
 
 
 def fetch_tomogram(settings: PortalSettings, tomogram_id: int) -> PortalTomogram:

@@ -4,6 +4,7 @@ import dagster as dg
 import numpy as np
 
 from em_assets.core.ingest import ingest_landing_tomogram, portal_record
+from em_assets.core.portal import is_portal_key, tomogram_id_from_key
 from em_assets.core.storage import atomic_directory
 from em_assets.core.thumbnails import markdown_image, slice_png
 from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
@@ -14,7 +15,6 @@ from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.portal_resource import PortalResource
 
-PORTAL_PREFIX = "portal-"
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
@@ -75,8 +75,8 @@ def raw_tomogram(
         key = context.partition_key
         folder = store.layout.asset_dir("raw_tomogram", key)
         extra: dict[str, object] = {}
-        if key.startswith(PORTAL_PREFIX) and key.removeprefix(PORTAL_PREFIX).isdigit():
-            ingest = portal.ingest_tomogram(int(key.removeprefix(PORTAL_PREFIX)), folder / ZARR_NAME)
+        if is_portal_key(key):
+            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), folder / ZARR_NAME)
             record = portal_record(key, ingest, folder)
             extra = dict(ingest.metadata)
         else:
