@@ -15,9 +15,9 @@ from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.portal_resource import PortalResource
 
-
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
+
 
 def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
     """The blocking sanity check of a volume and the warning about NaN/inf voxels."""
