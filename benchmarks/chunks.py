@@ -57,7 +57,7 @@ def generate(count: int) -> list[Path]:
     """Write `count` synthetic synapses (EM + mask) once; return every input file."""
     import numpy as np
 
-    from em_assets.core.synthetic_synapses import synthetic_synapse_chunk
+    from em_assets.core.synapses.demo import synthetic_synapse_chunk
 
     dataset = dataset_dir(count)
     (dataset / "em").mkdir(parents=True, exist_ok=True)
@@ -83,10 +83,10 @@ def notebook_loop(dataset: Path) -> Callable[[Path], None]:
 
 def asset_processing(dataset: Path) -> Callable[[Path], None]:
     """What the processed_chunks and chunk_metadata assets compute, on every core."""
-    from em_assets.core.chunk_batch import process_chunk_pairs
-    from em_assets.core.chunk_metadata import write_meta_csv
-    from em_assets.core.chunk_pairing import pair_chunks
-    from em_assets.core.chunk_preprocessing import PreprocessingSettings
+    from em_assets.core.synapses.batch import process_chunk_pairs
+    from em_assets.core.synapses.metadata import write_meta_csv
+    from em_assets.core.synapses.pairing import pair_chunks
+    from em_assets.core.synapses.preprocessing import PreprocessingSettings
 
     def run(out: Path) -> None:
         batch = process_chunk_pairs(pair_chunks(dataset).pairs, out, PreprocessingSettings())
@@ -101,7 +101,7 @@ def output_writes(dataset: Path) -> Callable[[Path], None]:
     """Only the writes: one tensor-sized `.npy` per chunk on every core (this machine's write floor)."""
     import numpy as np
 
-    from em_assets.core.chunk_batch import available_cores
+    from em_assets.core.synapses.batch import available_cores
 
     tensor = np.zeros((2, SIZE, SIZE, SIZE // 5 + 1), dtype=np.uint8)
     names = [path.name for path in sorted((dataset / "em").glob("*.npy"))]
@@ -202,7 +202,7 @@ def run_rounds(dataset: Path, files: list[Path], rounds: int, cache: str) -> dic
 
 def print_table(runs: dict[str, list[dict]], chunks: int, input_gb: float, cache: str) -> None:
     """The markdown table of median times, ratios measured in this run, and peak memory."""
-    from em_assets.core.chunk_batch import available_cores
+    from em_assets.core.synapses.batch import available_cores
 
     median = {method: statistics.median(r["seconds"] for r in results) for method, results in runs.items()}
     labels = {

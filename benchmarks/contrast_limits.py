@@ -32,7 +32,7 @@ def measure(volume: str, engine: str, method: str, seed: int) -> dict:
     """Run one engine on one volume in this process and describe the run (called in a subprocess)."""
     import zarr
 
-    from em_assets.core.contrast import compute_contrast_limits
+    from em_assets.core.contrast.limits import compute_contrast_limits
 
     array = zarr.open_array(volume, mode="r")
     start = time.perf_counter()
@@ -75,7 +75,11 @@ def difference(a: tuple[float, float], b: tuple[float, float], robust: float) ->
 
 def sample_is_whole_slab(size: str, method: str) -> bool:
     """With the default ratio 0.3, whether the seeded sample is the whole slab (seeds cannot matter)."""
-    from em_assets.core.sampling import resolve_z_radius, sample_count, slab_bounds
+    from em_assets.core.contrast.sampled_voxels import (
+        resolve_z_radius,
+        sample_count,
+        slab_bounds,
+    )
 
     shape = SIZES[size]
     lo, hi = slab_bounds(shape[0], resolve_z_radius("auto", method))

@@ -1,12 +1,20 @@
-"""Suite-wide guards: no network beyond loopback, an isolated home and Dagster instance per test."""
+"""Suite-wide guards and fixtures: no network beyond loopback, an isolated home and Dagster instance
+per test, the store layout, the instance and the code location's definitions."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
+
+from em_assets.core.store import StoreLayout
+from em_assets.dagster_support.local_runs import code_location
+
+pytest_plugins = ["em_assets_tests.fixtures.portal.servers", "em_assets_tests.fixtures.synapses"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -67,3 +75,22 @@ def isolated_homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
+
+
+@pytest.fixture
+def layout(isolated_homes: Path) -> StoreLayout:
+    """The store layout below this test's EM_ASSETS_HOME."""
+    return StoreLayout(isolated_homes)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A persistent instance in this test's DAGSTER_HOME."""
+    with dg.instance_for_test(temp_dir=None) as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="session")
+def definitions() -> dg.Definitions:
+    """The code location's Definitions, as the webserver loads them."""
+    return code_location()

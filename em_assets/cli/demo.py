@@ -8,14 +8,23 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from em_assets.cli.local_runs import RunOutcome, code_location, local_instance, run_automation_once, run_sensor_once
-from em_assets.core.metadata_merge import read_merged_csv
-from em_assets.core.storage import StoreLayout, default_home
-from em_assets.core.synthetic import write_demo_tomograms
-from em_assets.core.synthetic_synapses import write_demo_em_datasets
-from em_assets.core.tomogram_catalog import build_tomogram_catalog
+from em_assets.core.store import StoreLayout, default_home
+from em_assets.core.synapses.demo import write_demo_em_datasets
+from em_assets.core.synapses.metadata import read_merged_csv
+from em_assets.core.tomograms.catalog import build_tomogram_catalog
+from em_assets.core.tomograms.demo import write_demo_tomograms
+from em_assets.dagster_support.local_runs import (
+    RunOutcome,
+    code_location,
+    local_instance,
+    run_automation_once,
+    run_sensor_once,
+)
+from em_assets.defs.synapses.landing_sensor import em_landing_sensor
+from em_assets.defs.tomograms.landing_sensor import tomogram_landing_sensor
+from em_assets.defs.tomograms.partitions import tomogram_partitions
 
-LANDING_SENSORS = ("tomogram_landing_sensor", "em_landing_sensor")
+LANDING_SENSORS = (tomogram_landing_sensor.name, em_landing_sensor.name)
 
 
 def _step(number: int, total: int, title: str, work: Callable[[], object]) -> object:
@@ -50,7 +59,7 @@ def print_summary(layout: StoreLayout, keys: list[str]) -> None:
 
 def print_synapse_summary(layout: StoreLayout) -> None:
     """Chunks per dataset in the merged synapse metadata."""
-    merged = layout.asset_dir("merged_metadata") / "merged_metadata.csv"
+    merged, _ = layout.merged_metadata_files()
     if not merged.is_file():
         print("\nNo merged synapse metadata yet.")
         return
@@ -74,7 +83,7 @@ def run_demo(args: argparse.Namespace) -> int:
     for offset, sensor in enumerate(LANDING_SENSORS):
         outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
     outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance, baseline.cursor).outcomes)
-    print_summary(layout, instance.get_dynamic_partitions("tomogram"))
+    print_summary(layout, instance.get_dynamic_partitions(tomogram_partitions.name))
     print_synapse_summary(layout)
     failed = [o for o in outcomes if not o.success]
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")

@@ -8,14 +8,13 @@ import sys
 import dagster as dg
 from tqdm import tqdm
 
-from em_assets.cli.local_runs import code_location, local_instance
 from em_assets.core.errors import InputError
-from em_assets.core.portal import PortalFilters, PortalTomogram
-from em_assets.core.retry import RetriesExhausted
+from em_assets.core.portal.client import PortalFilters, PortalTomogram
+from em_assets.core.portal.retry import RetriesExhausted
+from em_assets.dagster_support.local_runs import code_location, local_instance
+from em_assets.defs.resources import PortalResource
+from em_assets.defs.tomograms.jobs import tomogram_pipeline
 from em_assets.defs.tomograms.partitions import tomogram_partitions
-from em_assets.defs.tomograms.portal_resource import PortalResource
-
-PIPELINE_JOB = "tomogram_pipeline"
 
 
 def _row(tomogram: PortalTomogram) -> str:
@@ -71,7 +70,7 @@ def add_tomogram(args: argparse.Namespace) -> int:
 def materialize_partition(instance: dg.DagsterInstance, key: str) -> int:
     """Materialise the tomogram pipeline's assets for `key`, one asset per step, with a progress bar."""
     defs = code_location()
-    job = defs.resolve_job_def(PIPELINE_JOB)
+    job = defs.resolve_job_def(tomogram_pipeline.name)
     graph = defs.resolve_asset_graph()
     selected = job.asset_layer.selected_asset_keys
     steps = [asset for asset in graph.toposorted_asset_keys if asset in selected]

@@ -8,8 +8,8 @@ import http.server
 from pathlib import Path
 from urllib.parse import urlparse
 
-from em_assets.core.storage import StoreLayout, default_home
-from em_assets.defs.tomograms.viewer_resource import DEFAULT_LOCAL_DATA_URL
+from em_assets.core.store import StoreLayout, default_home
+from em_assets.defs.resources import DEFAULT_LOCAL_DATA_URL
 
 
 class CorsFileHandler(http.server.SimpleHTTPRequestHandler):
@@ -35,8 +35,8 @@ def run_view(args: argparse.Namespace) -> int:
     layout = StoreLayout(default_home())
     server = serve_store(layout.store, args.host, args.port)
     print(f"Serving {layout.store} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
-    for url_file in sorted(layout.store.glob("neuroglancer_state/*/url.txt")):
-        print(f"  {url_file.parent.name}: {url_file.read_text().strip()}")
+    for key in layout.state_keys():
+        print(f"  {key}: {layout.url_file(key).read_text().strip()}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

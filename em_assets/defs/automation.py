@@ -1,6 +1,8 @@
-"""The one automation sensor of the code location: keeps the catalogues up to date."""
+"""The shared automation: one condition that refreshes the catalogues, and the sensor evaluating it."""
 
 import dagster as dg
+
+REFRESH_ON_ANY_PARTITION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
     name="automation_sensor",

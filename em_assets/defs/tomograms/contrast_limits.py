@@ -6,18 +6,18 @@ from typing import Literal
 
 import dagster as dg
 
-from em_assets.core.contrast import ContrastReport, contrast_report
-from em_assets.core.contrast_plot import plot_contrast_report
-from em_assets.core.sampling import load_slab_summary
-from em_assets.core.storage import atomic_directory
-from em_assets.core.thumbnails import markdown_image
-from em_assets.defs.failures import input_errors_as_failures
-from em_assets.defs.store import StoreResource
+from em_assets.core.atomic import atomic_directory
+from em_assets.core.contrast.limits import ContrastReport, contrast_report
+from em_assets.core.contrast.plot import plot_contrast_report
+from em_assets.core.contrast.sampled_voxels import load_slab_summary
+from em_assets.core.render import markdown_image
+from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
+from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
 
 LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
-LIMITS_FILE = "limits.json"
 
 Method = Literal["gmm", "cdf"]
 
@@ -63,7 +63,7 @@ def contrast_limits(
     """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
     with input_errors_as_failures():
         key = context.partition_key
-        summary = load_slab_summary(store.layout.asset_dir("sampled_voxels", key))
+        summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
         report = contrast_report(summary, engine=config.engine)
         plot = plot_contrast_report(summary, report)
         document = {
@@ -71,10 +71,10 @@ def contrast_limits(
             "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
             "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
         }
-        folder = store.layout.asset_dir("contrast_limits", key)
+        folder = store.layout.contrast_limits_dir(key)
         with atomic_directory(folder) as tmp:
             (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-            (tmp / "contrast.png").write_bytes(plot)
+            (tmp / CONTRAST_PLOT).write_bytes(plot)
         return dg.MaterializeResult(
             metadata={
                 "engine": report.engine,
@@ -85,7 +85,7 @@ def contrast_limits(
                 "limits_2d": config.limits_2d,
                 "limits_3d": config.limits_3d,
                 "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
-                "path": dg.MetadataValue.path(str(folder / LIMITS_FILE)),
+                "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
             },
             check_results=[limits_check(report)],
         )

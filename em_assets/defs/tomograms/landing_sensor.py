@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from em_assets.core.landing import scan_tomogram_landing
-from em_assets.defs.landing_requests import landing_sensor_result
-from em_assets.defs.store import StoreResource
+from em_assets.core.tomograms.landing import scan_tomogram_landing
+from em_assets.dagster_support.landing_requests import landing_sensor_result
+from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.jobs import tomogram_pipeline
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 

@@ -5,27 +5,23 @@ from pathlib import Path
 
 import dagster as dg
 
-from em_assets.core.neuroglancer import state_url
-from em_assets.core.storage import StoreLayout, atomic_directory
-from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
-from em_assets.core.tomogram_state import tomogram_state
-from em_assets.defs.failures import input_errors_as_failures
-from em_assets.defs.store import StoreResource
-from em_assets.defs.tomograms.contrast_limits import LIMITS_FILE, contrast_limits
+from em_assets.core.atomic import atomic_directory
+from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
+from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
+from em_assets.core.tomograms.record import TomogramRecord
+from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.defs.resources import NeuroglancerResource, StoreResource
+from em_assets.defs.tomograms.contrast_limits import contrast_limits
 from em_assets.defs.tomograms.partitions import tomogram_partitions
-from em_assets.defs.tomograms.viewer_resource import NeuroglancerResource
 
 STATE_CHECK = "state_parses_and_references_existing_source"
-STATE_FILE = "state.json"
-URL_FILE = "url.txt"
 
 
 def layer_source(record: TomogramRecord, layout: StoreLayout, viewer: NeuroglancerResource) -> str:
     """The tomogram's public zarr URL when it has one, else its store copy served locally."""
     if record.public_url:
         return f"zarr://{record.public_url}"
-    local = layout.asset_dir("raw_tomogram", record.key) / ZARR_NAME
-    return viewer.local_source(local.relative_to(layout.store).as_posix())
+    return viewer.local_source(layout.relative(layout.tomogram_zarr(record.key)))
 
 
 def state_check(state_path: Path, record: TomogramRecord, layout: StoreLayout) -> dg.AssetCheckResult:
@@ -36,10 +32,10 @@ def state_check(state_path: Path, record: TomogramRecord, layout: StoreLayout) -
         sources = [layer["source"]["url"] for layer in state["layers"]]
     except (OSError, ValueError, KeyError, TypeError) as error:
         return dg.AssetCheckResult(check_name=STATE_CHECK, passed=False, description=f"unreadable: {error}")
-    local_zarr = layout.asset_dir("raw_tomogram", record.key) / ZARR_NAME
+    local_zarr = layout.tomogram_zarr(record.key)
     for source in sources:
         public = record.public_url and source == f"zarr://{record.public_url}"
-        if not public and not (source.endswith(f"/{ZARR_NAME}") and (local_zarr / ".zattrs").is_file()):
+        if not public and not (source.endswith(f"/{TOMOGRAM_ZARR}") and (local_zarr / ".zattrs").is_file()):
             problems.append(f"layer source {source} references no existing zarr")
     return dg.AssetCheckResult(
         check_name=STATE_CHECK,
@@ -63,8 +59,8 @@ def neuroglancer_state(
     with input_errors_as_failures():
         key = context.partition_key
         layout = store.layout
-        record = TomogramRecord.load(layout.asset_dir("raw_tomogram", key))
-        limits = json.loads((layout.asset_dir("contrast_limits", key) / LIMITS_FILE).read_text())
+        record = TomogramRecord.load(layout.raw_tomogram_dir(key))
+        limits = json.loads(layout.limits_file(key).read_text())
         state = tomogram_state(
             record,
             layer_source(record, layout, neuroglancer),
@@ -73,7 +69,7 @@ def neuroglancer_state(
             limits_3d=limits["3d"]["method"],
         )
         url = state_url(state, prefix=neuroglancer.url_prefix)
-        folder = layout.asset_dir("neuroglancer_state", key)
+        folder = layout.neuroglancer_state_dir(key)
         with atomic_directory(folder) as tmp:
             (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
             (tmp / URL_FILE).write_text(url + "\n")
@@ -82,7 +78,7 @@ def neuroglancer_state(
                 "url": dg.MetadataValue.url(url),
                 "layer_source": state["layers"][0]["source"]["url"],
                 "state": dg.MetadataValue.json(state),
-                "path": dg.MetadataValue.path(str(folder / STATE_FILE)),
+                "path": dg.MetadataValue.path(str(layout.state_file(key))),
             },
-            check_results=[state_check(folder / STATE_FILE, record, layout)],
+            check_results=[state_check(layout.state_file(key), record, layout)],
         )

@@ -4,12 +4,12 @@ import json
 
 import dagster as dg
 
-from em_assets.core.portal_scan import ScanStep
+from em_assets.core.portal.scan import ScanStep
+from em_assets.dagster_support.tags import SOURCE_TAG
+from em_assets.defs.resources import PORTAL_DATASETS_VARIABLE, PortalResource
 from em_assets.defs.tomograms.jobs import tomogram_pipeline
 from em_assets.defs.tomograms.partitions import tomogram_partitions
-from em_assets.defs.tomograms.portal_resource import DATASETS_VARIABLE, PortalResource
 
-SOURCE_TAG = "em_assets/source"
 NIGHTLY_CRON = "0 3 * * *"
 
 
@@ -25,7 +25,7 @@ def _describe(step: ScanStep) -> str:
 def _no_datasets(portal: PortalResource) -> dg.SkipReason | None:
     if portal.filters().dataset_ids:
         return None
-    return dg.SkipReason(f"no portal datasets followed: set ${DATASETS_VARIABLE} or the resource's `datasets`")
+    return dg.SkipReason(f"no portal datasets followed: set ${PORTAL_DATASETS_VARIABLE} or the resource's `datasets`")
 
 
 @dg.sensor(

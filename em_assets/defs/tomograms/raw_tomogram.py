@@ -3,17 +3,17 @@
 import dagster as dg
 import numpy as np
 
-from em_assets.core.ingest import ingest_landing_tomogram, portal_record
-from em_assets.core.portal import is_portal_key, tomogram_id_from_key
-from em_assets.core.storage import atomic_directory
-from em_assets.core.thumbnails import markdown_image, slice_png
-from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
-from em_assets.core.volume_statistics import VolumeStatistics, volume_statistics
-from em_assets.core.volumes import open_multiscale
-from em_assets.defs.failures import input_errors_as_failures
-from em_assets.defs.store import StoreResource
+from em_assets.core.atomic import atomic_directory
+from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
+from em_assets.core.portal.ingest import portal_record
+from em_assets.core.render import markdown_image, slice_png
+from em_assets.core.tomograms.ingest import ingest_landing_tomogram
+from em_assets.core.tomograms.record import TomogramRecord
+from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statistics
+from em_assets.core.tomograms.volumes import open_multiscale
+from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.defs.resources import PortalResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
-from em_assets.defs.tomograms.portal_resource import PortalResource
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
@@ -45,6 +45,7 @@ def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
         ),
     ]
 
+
 def record_metadata(record: TomogramRecord) -> dict[str, object]:
     """What the UI shows of an ingested tomogram."""
     return {
@@ -57,6 +58,7 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
         **({"public_url": dg.MetadataValue.url(record.public_url)} if record.public_url else {}),
         **{name: dg.MetadataValue.url(url) for name, url in record.links.items()},
     }
+
 
 @dg.asset(
     group_name="tomograms",
@@ -73,25 +75,25 @@ def raw_tomogram(
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     with input_errors_as_failures():
         key = context.partition_key
-        folder = store.layout.asset_dir("raw_tomogram", key)
+        folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
         extra: dict[str, object] = {}
         if is_portal_key(key):
-            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), folder / ZARR_NAME)
+            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
             record = portal_record(key, ingest, folder)
             extra = dict(ingest.metadata)
         else:
             with atomic_directory(folder) as tmp:
                 record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
-        multiscale = open_multiscale(folder / ZARR_NAME)
+        multiscale = open_multiscale(zarr_path)
         statistics = volume_statistics(multiscale.array(0))
         lowest = multiscale.array(-1)
         thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
-        context.log.info(f"ingested {record.source} as {folder / ZARR_NAME}")
+        context.log.info(f"ingested {record.source} as {zarr_path}")
         return dg.MaterializeResult(
             metadata={
                 **record_metadata(record),
                 **extra,
-                "path": dg.MetadataValue.path(str(folder / ZARR_NAME)),
+                "path": dg.MetadataValue.path(str(zarr_path)),
                 "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
                 "n_nonfinite": statistics.n_nonfinite,
             },

@@ -3,12 +3,11 @@
 import dagster as dg
 from pydantic import Field
 
-from em_assets.core.sampling import save_slab_summary, summarize_slabs
-from em_assets.core.storage import atomic_directory
-from em_assets.core.tomogram_record import ZARR_NAME
-from em_assets.core.volumes import open_multiscale
-from em_assets.defs.failures import input_errors_as_failures
-from em_assets.defs.store import StoreResource
+from em_assets.core.atomic import atomic_directory
+from em_assets.core.contrast.sampled_voxels import save_slab_summary, summarize_slabs
+from em_assets.core.tomograms.volumes import open_multiscale
+from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
 
@@ -33,12 +32,12 @@ def sampled_voxels(
     """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
     with input_errors_as_failures():
         key = context.partition_key
-        multiscale = open_multiscale(store.layout.asset_dir("raw_tomogram", key) / ZARR_NAME)
+        multiscale = open_multiscale(store.layout.tomogram_zarr(key))
         data = multiscale.array(config.level)
         summary = summarize_slabs(
             data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
         )
-        folder = store.layout.asset_dir("sampled_voxels", key)
+        folder = store.layout.sampled_voxels_dir(key)
         with atomic_directory(folder) as tmp:
             save_slab_summary(summary, tmp)
         metadata: dict[str, object] = {

@@ -1,0 +1,164 @@
+"""The store contract: where every asset's folder and artefact file lives below EM_ASSETS_HOME.
+
+This module is the one place that names asset folders and artefact files; assets, the catalogue, the
+command line and the tests all ask a `StoreLayout` for a path instead of spelling it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from em_assets.core.errors import InputError
+
+PARTITION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+TOMOGRAM_ZARR = "tomogram.zarr"
+TOMOGRAM_RECORD = "info.json"
+LIMITS_FILE = "limits.json"
+CONTRAST_PLOT = "contrast.png"
+STATE_FILE = "state.json"
+URL_FILE = "url.txt"
+PAIRING_FILE = "pairing.json"
+MANIFEST_FILE = "manifest.json"
+MONTAGE_FILE = "montage.png"
+META_FILE = "meta.csv"
+
+
+def validate_partition_key(key: str) -> str:
+    """Return `key` if it is safe as a path part.
+
+    Parameters
+    ----------
+    key : str
+        A partition key (tomogram or EM dataset name).
+
+    Returns
+    -------
+    str
+        `key`, unchanged.
+
+    Raises
+    ------
+    InputError
+        If `key` is not 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit.
+    """
+    if not isinstance(key, str) or not PARTITION_KEY_PATTERN.match(key):
+        raise InputError(
+            repr(key),
+            "not a valid partition key: use 1-128 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+        )
+    return key
+
+
+def default_home() -> Path:
+    """EM_ASSETS_HOME, or ./data when it is not set."""
+    return Path(os.environ.get("EM_ASSETS_HOME", "data")).resolve()
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """Where landing folders and asset outputs live below one home folder."""
+
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        """The folder the sensors watch."""
+        return self.home / "landing"
+
+    @property
+    def tomogram_landing(self) -> Path:
+        """Landing folder for OME-Zarr and MRC tomograms."""
+        return self.landing / "tomograms"
+
+    @property
+    def em_landing(self) -> Path:
+        """Landing folder for synapse EM datasets (one sub-folder per dataset)."""
+        return self.landing / "em"
+
+    @property
+    def store(self) -> Path:
+        """The folder assets write to."""
+        return self.home / "store"
+
+    def _asset_dir(self, asset: str, partition: str | None = None) -> Path:
+        base = self.store / asset
+        return base if partition is None else base / validate_partition_key(partition)
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the store root, with forward slashes (how layer sources and tables name it)."""
+        return Path(path).relative_to(self.store).as_posix()
+
+    def raw_tomogram_dir(self, key: str) -> Path:
+        """Folder of asset `raw_tomogram` for tomogram `key`: the zarr and its record."""
+        return self._asset_dir("raw_tomogram", key)
+
+    def tomogram_zarr(self, key: str) -> Path:
+        """The stored NGFF multiscale of tomogram `key`."""
+        return self.raw_tomogram_dir(key) / TOMOGRAM_ZARR
+
+    def sampled_voxels_dir(self, key: str) -> Path:
+        """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary."""
+        return self._asset_dir("sampled_voxels", key)
+
+    def contrast_limits_dir(self, key: str) -> Path:
+        """Folder of asset `contrast_limits` for tomogram `key`."""
+        return self._asset_dir("contrast_limits", key)
+
+    def limits_file(self, key: str) -> Path:
+        """The contrast limits document of tomogram `key`."""
+        return self.contrast_limits_dir(key) / LIMITS_FILE
+
+    def contrast_plot_file(self, key: str) -> Path:
+        """The contrast limits plot of tomogram `key`."""
+        return self.contrast_limits_dir(key) / CONTRAST_PLOT
+
+    def neuroglancer_state_dir(self, key: str) -> Path:
+        """Folder of asset `neuroglancer_state` for tomogram `key`."""
+        return self._asset_dir("neuroglancer_state", key)
+
+    def state_file(self, key: str) -> Path:
+        """The Neuroglancer state JSON of tomogram `key`."""
+        return self.neuroglancer_state_dir(key) / STATE_FILE
+
+    def url_file(self, key: str) -> Path:
+        """The shareable Neuroglancer URL of tomogram `key`."""
+        return self.neuroglancer_state_dir(key) / URL_FILE
+
+    def state_keys(self) -> list[str]:
+        """Tomograms with a stored Neuroglancer state, sorted."""
+        return sorted(path.parent.name for path in self.store.glob(f"neuroglancer_state/*/{STATE_FILE}"))
+
+    def tomogram_catalog_files(self) -> tuple[Path, Path]:
+        """The CSV and Parquet files of asset `tomogram_catalog`."""
+        folder = self._asset_dir("tomogram_catalog")
+        return folder / "tomogram_catalog.csv", folder / "tomogram_catalog.parquet"
+
+    def pairing_file(self, key: str) -> Path:
+        """The chunk pairing of EM dataset `key` (asset `raw_em_chunks`)."""
+        return self._asset_dir("raw_em_chunks", key) / PAIRING_FILE
+
+    def processed_chunks_dir(self, key: str) -> Path:
+        """Folder of asset `processed_chunks` for EM dataset `key`: tensors, manifest, montage."""
+        return self._asset_dir("processed_chunks", key)
+
+    def manifest_file(self, key: str) -> Path:
+        """The processing manifest of EM dataset `key`."""
+        return self.processed_chunks_dir(key) / MANIFEST_FILE
+
+    def montage_file(self, key: str) -> Path:
+        """The montage PNG of EM dataset `key`."""
+        return self.processed_chunks_dir(key) / MONTAGE_FILE
+
+    def meta_file(self, key: str) -> Path:
+        """The `meta.csv` of EM dataset `key` (asset `chunk_metadata`)."""
+        return self._asset_dir("chunk_metadata", key) / META_FILE
+
+    def merged_metadata_files(self) -> tuple[Path, Path]:
+        """The CSV and Parquet files of asset `merged_metadata`."""
+        folder = self._asset_dir("merged_metadata")
+        return folder / "merged_metadata.csv", folder / "merged_metadata.parquet"

@@ -1,0 +1,137 @@
+"""Process a dataset's chunk pairs in parallel threads, streaming, collecting failures per synapse,
+and the batch's manifest: every tensor's statistics and every failure, as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from em_assets.core.errors import InputError
+from em_assets.core.synapses.loading import ChunkBuffers
+from em_assets.core.synapses.metadata import ChunkRecord
+from em_assets.core.synapses.pairing import ChunkPair
+from em_assets.core.synapses.preprocessing import (
+    PreprocessingSettings,
+    process_chunk_pair,
+)
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """A synapse that could not be processed and why."""
+
+    synapse_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ChunkBatch:
+    """The records of the synapses processed and the failures, both sorted by synapse id."""
+
+    records: tuple[ChunkRecord, ...]
+    failures: tuple[ChunkFailure, ...]
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def process_chunk_pairs(
+    pairs: Iterable[ChunkPair],
+    out_dir: Path,
+    settings: PreprocessingSettings,
+    max_workers: int = 0,
+    on_done: Callable[[int], None] | None = None,
+) -> ChunkBatch:
+    """Write every pair's tensor into `out_dir` with `max_workers` threads (0: one per core).
+
+    At most two chunks per worker are queued and each worker reuses its own buffers, so memory stays
+    bounded by a few chunks; a chunk with bad input (or an unreadable file) becomes a `ChunkFailure`
+    and the others carry on.
+    """
+    workers = max_workers if max_workers > 0 else available_cores()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records: list[ChunkRecord] = []
+    failures: list[ChunkFailure] = []
+
+    def collect(done: Iterable[Future[ChunkRecord]]) -> None:
+        for future in done:
+            synapse_id = in_flight.pop(future)
+            try:
+                records.append(future.result())
+            except (InputError, OSError) as error:
+                failures.append(ChunkFailure(synapse_id, str(error)))
+            if on_done is not None:
+                on_done(len(records) + len(failures))
+
+    worker_state = threading.local()
+
+    def process(pair: ChunkPair) -> ChunkRecord:
+        if not hasattr(worker_state, "buffers"):
+            worker_state.buffers = ChunkBuffers()
+        return process_chunk_pair(pair, out_dir, settings, worker_state.buffers)
+
+    in_flight: dict[Future[ChunkRecord], str] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool:
+        for pair in pairs:
+            if len(in_flight) >= 2 * workers:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                collect(done)
+            in_flight[pool.submit(process, pair)] = pair.synapse_id
+        collect(wait(in_flight).done)
+    return ChunkBatch(
+        records=tuple(sorted(records, key=lambda record: record.synapse_id)),
+        failures=tuple(sorted(failures, key=lambda failure: failure.synapse_id)),
+    )
+
+
+def write_manifest(batch: ChunkBatch, settings: PreprocessingSettings, target: Path) -> Path:
+    """Record the settings, every written tensor's statistics and every failure as JSON.
+
+    Parameters
+    ----------
+    batch : ChunkBatch
+        What `process_chunk_pairs` returned.
+    settings : PreprocessingSettings
+        The settings the batch was processed with.
+    target : Path
+        The manifest file to write.
+
+    Returns
+    -------
+    Path
+        `target`.
+    """
+    document = {
+        "settings": {
+            "cutout_threshold": settings.cutout_threshold,
+            "axial_to_sagittal_spacing": settings.axial_to_sagittal_spacing,
+            "mask_channel_labels": [list(labels) for labels in settings.mask_channel_labels],
+        },
+        "chunks": [record.to_dict() for record in batch.records],
+        "failures": [{"synapse_id": f.synapse_id, "error": f.error} for f in batch.failures],
+    }
+    target.write_text(json.dumps(document, indent=1))
+    return target
+
+
+def read_manifest_records(path: Path) -> list[ChunkRecord]:
+    """The records of the tensors a manifest written by `write_manifest` lists.
+
+    Parameters
+    ----------
+    path : Path
+        The manifest file.
+
+    Returns
+    -------
+    list of ChunkRecord
+        One per written tensor, in the manifest's order.
+    """
+    return [ChunkRecord.from_dict(row) for row in json.loads(Path(path).read_text())["chunks"]]

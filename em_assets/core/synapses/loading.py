@@ -1,0 +1,114 @@
+"""Strict `.npy` reading for EM chunks and masks (no pickles, no truncated data, clear errors) into
+grow-only scratch buffers a worker reuses for every chunk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from em_assets.core.errors import InputError
+
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+class ChunkBuffers:
+    """Named byte buffers that only ever grow; `take` hands out views valid until the next `take`."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.ndarray:
+        """An uninitialised array of `shape` and `dtype` backed by the buffer `name`."""
+        dtype = np.dtype(dtype)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < nbytes:
+            buffer = self._buffers[name] = np.empty(max(nbytes, 1), dtype=np.uint8)
+        return buffer[:nbytes].view(dtype).reshape(shape, order=order)
+
+    @property
+    def nbytes(self) -> int:
+        """The memory these buffers hold."""
+        return sum(buffer.size for buffer in self._buffers.values())
+
+
+def chunk_subject(synapse_id: str, path: Path) -> str:
+    """How errors name a chunk file: the synapse and the file."""
+    return f"synapse {synapse_id} ({path})"
+
+
+def read_npy(
+    path: Path, synapse_id: str, buffers: ChunkBuffers | None = None, slot: str = "npy"
+) -> np.ndarray:
+    """Read a plain `.npy` array; pickled objects, bad headers and truncated data raise InputError.
+
+    With `buffers`, the array is read into the reusable buffer `slot` (valid until its next use).
+    """
+    subject = chunk_subject(synapse_id, path)
+    try:
+        with open(path, "rb") as stream:
+            try:
+                version = np.lib.format.read_magic(stream)
+            except (ValueError, EOFError) as error:
+                raise InputError(subject, f"not a .npy file ({error})") from None
+            if version not in _HEADER_READERS:
+                raise InputError(subject, f"unsupported .npy format version {version}")
+            try:
+                shape, fortran_order, dtype = _HEADER_READERS[version](stream)
+            except (ValueError, SyntaxError, EOFError) as error:
+                raise InputError(subject, f"unreadable .npy header ({error})") from None
+            if dtype.hasobject:
+                raise InputError(subject, "holds pickled Python objects, which are never loaded")
+            count = int(np.prod(shape, dtype=np.int64))
+            expected = count * dtype.itemsize
+            available = os.fstat(stream.fileno()).st_size - stream.tell()
+            if available < expected:
+                raise InputError(
+                    subject,
+                    f"truncated: the header promises {expected} bytes of data, the file has {available}",
+                )
+            order = "F" if fortran_order else "C"
+            if buffers is None:
+                return np.fromfile(stream, dtype=dtype, count=count).reshape(shape, order=order)
+            array = buffers.take(slot, shape, dtype, order)
+            if stream.readinto(array.reshape(-1, order="A").view(np.uint8)) != expected:
+                raise InputError(subject, "truncated while it was being read")
+            return array
+    except OSError as error:
+        raise InputError(subject, f"cannot be read ({error.strerror or error})") from None
+
+
+def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
+    if array.ndim != 3:
+        raise InputError(subject, f"{role} must be 3-D (x, y, z), got shape {array.shape}")
+    if array.size == 0:
+        raise InputError(subject, f"{role} is empty, shape {array.shape}")
+
+
+def load_em_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
+    """The EM volume of one synapse: a 3-D uint8 array (x, y, z)."""
+    em = read_npy(path, synapse_id, buffers, "em")
+    subject = chunk_subject(synapse_id, path)
+    _check_volume(em, subject, "EM")
+    if em.dtype != np.uint8:
+        raise InputError(subject, f"EM must be uint8, got {em.dtype}")
+    return em
+
+
+def load_mask_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
+    """The label mask of one synapse: a 3-D integer array with labels in 0-255."""
+    mask = read_npy(path, synapse_id, buffers, "mask")
+    subject = chunk_subject(synapse_id, path)
+    _check_volume(mask, subject, "mask")
+    if mask.dtype.kind not in "iu":
+        raise InputError(subject, f"mask must hold integer labels, got {mask.dtype}")
+    if mask.dtype != np.uint8:
+        low, high = int(mask.min()), int(mask.max())
+        if low < 0 or high > 255:
+            raise InputError(subject, f"mask labels must be within 0-255, found {low} to {high}")
+    return mask

@@ -1,0 +1,82 @@
+"""The tomogram catalogue: one row per tomogram partition, from what the assets stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from em_assets.core.errors import InputError
+from em_assets.core.store import StoreLayout
+from em_assets.core.tomograms.record import TomogramRecord
+
+CATALOG_COLUMNS = [
+    "key",
+    "status",
+    "source",
+    "source_format",
+    "shape_z",
+    "shape_y",
+    "shape_x",
+    "dtype",
+    "voxel_size_angstrom",
+    "gmm_low",
+    "gmm_high",
+    "cdf_low",
+    "cdf_high",
+    "engine",
+    "state_path",
+    "url",
+]
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
+    """What the store holds for tomogram `key`, with `status` saying how far it got."""
+    row: dict[str, Any] = {column: None for column in CATALOG_COLUMNS}
+    row.update(key=key, status="not ingested")
+    try:
+        record = TomogramRecord.load(layout.raw_tomogram_dir(key))
+    except InputError:
+        return row
+    row.update(
+        status="ingested",
+        source=record.public_url or record.source,
+        source_format=record.source_format,
+        shape_z=record.shape[0],
+        shape_y=record.shape[1],
+        shape_x=record.shape[2],
+        dtype=record.dtype,
+        voxel_size_angstrom=record.voxel_size[2],
+    )
+    limits = _read_json(layout.limits_file(key))
+    if limits:
+        row.update(
+            status="limits",
+            gmm_low=limits["gmm"][0],
+            gmm_high=limits["gmm"][1],
+            cdf_low=limits["cdf"][0],
+            cdf_high=limits["cdf"][1],
+            engine=limits.get("engine"),
+        )
+    state_file, url_file = layout.state_file(key), layout.url_file(key)
+    if state_file.is_file() and url_file.is_file():
+        row.update(status="complete", state_path=str(state_file), url=url_file.read_text().strip())
+    return row
+
+
+def build_tomogram_catalog(layout: StoreLayout, keys: Iterable[str]) -> pd.DataFrame:
+    """The catalogue over `keys`, sorted by key, with a fixed column order."""
+    rows = [catalog_row(layout, key) for key in sorted(set(keys))]
+    table = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
+    for column in ("gmm_low", "gmm_high", "cdf_low", "cdf_high", "voxel_size_angstrom"):
+        table[column] = table[column].astype("float64")
+    for column in ("shape_z", "shape_y", "shape_x"):
+        table[column] = table[column].astype("Int64")
+    return table

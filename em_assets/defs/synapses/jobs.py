@@ -1,0 +1,9 @@
+"""The per-dataset job the EM landing sensor runs: pairing, tensors and the dataset's metadata."""
+
+import dagster as dg
+
+synapse_chunks_pipeline = dg.define_asset_job(
+    name="synapse_chunks_pipeline",
+    selection=dg.AssetSelection.groups("synapse_chunks") - dg.AssetSelection.assets("merged_metadata"),
+    description="Pair one EM dataset's chunks, write its training tensors and its meta.csv.",
+)

@@ -1,0 +1,72 @@
+"""Asset `raw_em_chunks`: the strict pairing of one dataset's EM chunks with their masks."""
+
+import dagster as dg
+
+from em_assets.core.atomic import write_text_atomic
+from em_assets.core.synapses.pairing import ChunkPairing, pair_chunks
+from em_assets.defs.resources import StoreResource
+from em_assets.defs.synapses.partitions import em_dataset_partitions
+
+HAS_PAIRS_CHECK = "has_complete_pairs"
+ALL_PAIRED_CHECK = "every_file_paired"
+LISTED_IDS = 50
+
+
+def _listed(items: tuple[str, ...]) -> dg.MetadataValue:
+    return dg.MetadataValue.json({"count": len(items), "first": list(items[:LISTED_IDS])})
+
+
+def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
+    """At least one complete pair (blocking); every file paired and well named (warning)."""
+    unpaired = len(pairing.unpaired_ids) + len(pairing.misnamed_files)
+    return [
+        dg.AssetCheckResult(
+            check_name=HAS_PAIRS_CHECK,
+            passed=bool(pairing.pairs),
+            description=f"{len(pairing.pairs)} complete EM/mask pairs in {pairing.dataset_dir}",
+        ),
+        dg.AssetCheckResult(
+            check_name=ALL_PAIRED_CHECK,
+            passed=unpaired == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{len(pairing.em_without_mask)} EM files without mask, {len(pairing.mask_without_em)} masks "
+                f"without EM, {len(pairing.misnamed_files)} misnamed .npy files"
+            ),
+            metadata={
+                "em_without_mask": _listed(pairing.em_without_mask),
+                "mask_without_em": _listed(pairing.mask_without_em),
+                "misnamed_files": _listed(pairing.misnamed_files),
+            },
+        ),
+    ]
+
+
+@dg.asset(
+    group_name="synapse_chunks",
+    partitions_def=em_dataset_partitions,
+    kinds={"numpy", "json"},
+    check_specs=[
+        dg.AssetCheckSpec(HAS_PAIRS_CHECK, asset="raw_em_chunks", blocking=True),
+        dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
+    ],
+)
+def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """EM chunks `em/<id>.npy` paired with masks `mask/<id>_<suffix>.npy`; unpaired files reported."""
+    key = context.partition_key
+    pairing = pair_chunks(store.layout.em_landing / key)
+    target = write_text_atomic(store.layout.pairing_file(key), pairing.to_json())
+    if pairing.unpaired_ids:
+        shown = ", ".join(pairing.unpaired_ids[:LISTED_IDS])
+        context.log.warning(f"{len(pairing.unpaired_ids)} synapses in {key} have no partner file: {shown}")
+    return dg.MaterializeResult(
+        metadata={
+            "dataset_dir": dg.MetadataValue.path(str(pairing.dataset_dir)),
+            "pairs": len(pairing.pairs),
+            "em_without_mask": _listed(pairing.em_without_mask),
+            "mask_without_em": _listed(pairing.mask_without_em),
+            "misnamed_files": _listed(pairing.misnamed_files),
+            "path": dg.MetadataValue.path(str(target)),
+        },
+        check_results=pairing_checks(pairing),
+    )
