@@ -13,7 +13,6 @@ from em_assets.core.synapses.loading import ChunkBuffers, load_em_chunk, load_ma
 from em_assets.core.synapses.metadata import ChunkRecord
 from em_assets.core.synapses.pairing import ChunkPair
 
-MASK_BACKGROUND = 0
 MASK_PRE_SYNAPTIC_NEURON = 1
 MASK_SYNAPTIC_CLEFT = 2
 MASK_POST_SYNAPTIC_NEURON = 3

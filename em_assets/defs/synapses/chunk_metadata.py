@@ -8,7 +8,7 @@ import pandas as pd
 from em_assets.core.synapses.batch import read_manifest_records
 from em_assets.core.synapses.metadata import VOLUME_COLUMNS, write_meta_csv
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_partitions
+from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.processed_chunks import processed_chunks
 
 ROWS_MATCH_CHECK = "rows_match_tensors"
@@ -37,9 +37,7 @@ def rows_match_tensors(table: pd.DataFrame, tensor_dir: Path) -> dg.AssetCheckRe
     )
 
 
-@dg.asset(
-    group_name="synapse_chunks",
-    partitions_def=em_dataset_partitions,
+@em_dataset_asset(
     deps=[processed_chunks],
     kinds={"pandas", "csv"},
     check_specs=[dg.AssetCheckSpec(ROWS_MATCH_CHECK, asset="chunk_metadata", blocking=True)],

@@ -14,13 +14,14 @@ from em_assets.core.synapses.montage import render_montage
 from em_assets.core.synapses.pairing import ChunkPairing
 from em_assets.core.synapses.preprocessing import PreprocessingSettings
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_partitions
+from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.raw_em_chunks import raw_em_chunks
 
 MONTAGE_PANELS = 4
 MONTAGE_DPI = 100  # about one screen pixel per voxel of a 256-wide chunk, in the PNG file
 PREVIEW_DPI = 48  # the inline preview in the UI: under 100 kB
 ALL_PROCESSED_CHECK = "every_chunk_processed"
+ALL_PROCESSED_CHECK_SPEC = dg.AssetCheckSpec(ALL_PROCESSED_CHECK, asset="processed_chunks", blocking=True)
 
 
 class ChunkProcessingConfig(dg.Config):
@@ -52,13 +53,7 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset(
-    group_name="synapse_chunks",
-    partitions_def=em_dataset_partitions,
-    deps=[raw_em_chunks],
-    kinds={"numpy"},
-    check_specs=[dg.AssetCheckSpec(ALL_PROCESSED_CHECK, asset="processed_chunks", blocking=True)],
-)
+@em_dataset_asset(deps=[raw_em_chunks], kinds={"numpy"}, check_specs=[ALL_PROCESSED_CHECK_SPEC])
 def processed_chunks(
     context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource
 ) -> dg.MaterializeResult:

@@ -5,7 +5,7 @@ import dagster as dg
 from em_assets.core.atomic import write_text_atomic
 from em_assets.core.synapses.pairing import ChunkPairing, pair_chunks
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_partitions
+from em_assets.defs.synapses.partitions import em_dataset_asset
 
 HAS_PAIRS_CHECK = "has_complete_pairs"
 ALL_PAIRED_CHECK = "every_file_paired"
@@ -42,13 +42,11 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
     ]
 
 
-@dg.asset(
-    group_name="synapse_chunks",
-    partitions_def=em_dataset_partitions,
+@em_dataset_asset(
     kinds={"numpy", "json"},
     check_specs=[
         dg.AssetCheckSpec(HAS_PAIRS_CHECK, asset="raw_em_chunks", blocking=True),
-        dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
+    dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
     ],
 )
 def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:

@@ -14,10 +14,11 @@ from em_assets.core.render import markdown_image
 from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.partitions import tomogram_asset
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
 
 LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
+LIMITS_CHECK_SPEC = dg.AssetCheckSpec(LIMITS_CHECK, asset="contrast_limits", blocking=True)
 
 Method = Literal["gmm", "cdf"]
 
@@ -50,42 +51,36 @@ def limits_check(report: ContrastReport) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset(
-    group_name="tomograms",
-    partitions_def=tomogram_partitions,
-    deps=[sampled_voxels],
-    kinds={"json"},
-    check_specs=[dg.AssetCheckSpec(LIMITS_CHECK, asset="contrast_limits", blocking=True)],
-)
+@tomogram_asset(deps=[sampled_voxels], kinds={"json"}, check_specs=[LIMITS_CHECK_SPEC])
+@input_errors_as_failures()
 def contrast_limits(
     context: dg.AssetExecutionContext, config: ContrastConfig, store: StoreResource
 ) -> dg.MaterializeResult:
     """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
-    with input_errors_as_failures():
-        key = context.partition_key
-        summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
-        report = contrast_report(summary, engine=config.engine)
-        plot = plot_contrast_report(summary, report)
-        document = {
-            **report.to_json(),
-            "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
-            "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
-        }
-        folder = store.layout.contrast_limits_dir(key)
-        with atomic_directory(folder) as tmp:
-            (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-            (tmp / CONTRAST_PLOT).write_bytes(plot)
-        return dg.MaterializeResult(
-            metadata={
-                "engine": report.engine,
-                "gmm_limits": str(list(report.gmm)),
-                "cdf_limits": str(list(report.cdf)),
-                "gmm_components": report.n_components,
-                "n_nonfinite_ignored": report.n_nonfinite,
-                "limits_2d": config.limits_2d,
-                "limits_3d": config.limits_3d,
-                "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
-                "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
-            },
-            check_results=[limits_check(report)],
-        )
+    key = context.partition_key
+    summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
+    report = contrast_report(summary, engine=config.engine)
+    plot = plot_contrast_report(summary, report)
+    document = {
+        **report.to_json(),
+        "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
+        "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
+    }
+    folder = store.layout.contrast_limits_dir(key)
+    with atomic_directory(folder) as tmp:
+        (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
+        (tmp / CONTRAST_PLOT).write_bytes(plot)
+    return dg.MaterializeResult(
+        metadata={
+            "engine": report.engine,
+            "gmm_limits": str(list(report.gmm)),
+            "cdf_limits": str(list(report.cdf)),
+            "gmm_components": report.n_components,
+            "n_nonfinite_ignored": report.n_nonfinite,
+            "limits_2d": config.limits_2d,
+            "limits_3d": config.limits_3d,
+            "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
+            "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
+        },
+        check_results=[limits_check(report)],
+    )

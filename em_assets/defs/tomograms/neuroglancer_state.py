@@ -6,15 +6,17 @@ from pathlib import Path
 import dagster as dg
 
 from em_assets.core.atomic import atomic_directory
+from em_assets.core.contrast.limits import ContrastReport
 from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.defs.resources import NeuroglancerResource, StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
-from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.partitions import tomogram_asset
 
 STATE_CHECK = "state_parses_and_references_existing_source"
+STATE_CHECK_SPEC = dg.AssetCheckSpec(STATE_CHECK, asset="neuroglancer_state", blocking=True)
 
 
 def layer_source(record: TomogramRecord, layout: StoreLayout, viewer: NeuroglancerResource) -> str:
@@ -45,40 +47,35 @@ def state_check(state_path: Path, record: TomogramRecord, layout: StoreLayout) -
     )
 
 
-@dg.asset(
-    group_name="tomograms",
-    partitions_def=tomogram_partitions,
-    deps=[contrast_limits],
-    kinds={"json"},
-    check_specs=[dg.AssetCheckSpec(STATE_CHECK, asset="neuroglancer_state", blocking=True)],
-)
+@tomogram_asset(deps=[contrast_limits], kinds={"json"}, check_specs=[STATE_CHECK_SPEC])
+@input_errors_as_failures()
 def neuroglancer_state(
     context: dg.AssetExecutionContext, store: StoreResource, neuroglancer: NeuroglancerResource
 ) -> dg.MaterializeResult:
     """The Neuroglancer state (one image layer per contrast method, GMM visible) and its URL."""
-    with input_errors_as_failures():
-        key = context.partition_key
-        layout = store.layout
-        record = TomogramRecord.load(layout.raw_tomogram_dir(key))
-        limits = json.loads(layout.limits_file(key).read_text())
-        state = tomogram_state(
-            record,
-            layer_source(record, layout, neuroglancer),
-            {"gmm": limits["gmm"], "cdf": limits["cdf"]},
-            limits_2d=limits["2d"]["method"],
-            limits_3d=limits["3d"]["method"],
-        )
-        url = state_url(state, prefix=neuroglancer.url_prefix)
-        folder = layout.neuroglancer_state_dir(key)
-        with atomic_directory(folder) as tmp:
-            (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
-            (tmp / URL_FILE).write_text(url + "\n")
-        return dg.MaterializeResult(
-            metadata={
-                "url": dg.MetadataValue.url(url),
-                "layer_source": state["layers"][0]["source"]["url"],
-                "state": dg.MetadataValue.json(state),
-                "path": dg.MetadataValue.path(str(layout.state_file(key))),
-            },
-            check_results=[state_check(layout.state_file(key), record, layout)],
-        )
+    key = context.partition_key
+    layout = store.layout
+    record = TomogramRecord.load(layout.raw_tomogram_dir(key))
+    document = json.loads(layout.limits_file(key).read_text())
+    report = ContrastReport.from_json(document)
+    state = tomogram_state(
+        record,
+        layer_source(record, layout, neuroglancer),
+        {"gmm": report.gmm, "cdf": report.cdf},
+        limits_2d=document["2d"]["method"],
+        limits_3d=document["3d"]["method"],
+    )
+    url = state_url(state, prefix=neuroglancer.url_prefix)
+    folder = layout.neuroglancer_state_dir(key)
+    with atomic_directory(folder) as tmp:
+        (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
+        (tmp / URL_FILE).write_text(url + "\n")
+    return dg.MaterializeResult(
+        metadata={
+            "url": dg.MetadataValue.url(url),
+            "layer_source": state["layers"][0]["source"]["url"],
+            "state": dg.MetadataValue.json(state),
+            "path": dg.MetadataValue.path(str(layout.state_file(key))),
+        },
+        check_results=[state_check(layout.state_file(key), record, layout)],
+    )

@@ -13,7 +13,7 @@ from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statist
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.defs.resources import PortalResource, StoreResource
-from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.partitions import tomogram_asset
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
@@ -60,42 +60,40 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
     }
 
 
-@dg.asset(
-    group_name="tomograms",
-    partitions_def=tomogram_partitions,
+@tomogram_asset(
     kinds={"zarr"},
     check_specs=[
         dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
-        dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
+    dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
     ],
 )
+@input_errors_as_failures()
 def raw_tomogram(
     context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
-    with input_errors_as_failures():
-        key = context.partition_key
-        folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
-        extra: dict[str, object] = {}
-        if is_portal_key(key):
-            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
-            record = portal_record(key, ingest, folder)
-            extra = dict(ingest.metadata)
-        else:
-            with atomic_directory(folder) as tmp:
-                record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
-        multiscale = open_multiscale(zarr_path)
-        statistics = volume_statistics(multiscale.array(0))
-        lowest = multiscale.array(-1)
-        thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
-        context.log.info(f"ingested {record.source} as {zarr_path}")
-        return dg.MaterializeResult(
-            metadata={
-                **record_metadata(record),
-                **extra,
-                "path": dg.MetadataValue.path(str(zarr_path)),
-                "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
-                "n_nonfinite": statistics.n_nonfinite,
-            },
-            check_results=volume_checks(statistics),
-        )
+    key = context.partition_key
+    folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
+    extra: dict[str, object] = {}
+    if is_portal_key(key):
+        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
+        record = portal_record(key, ingest, folder)
+        extra = dict(ingest.metadata)
+    else:
+        with atomic_directory(folder) as tmp:
+            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+    multiscale = open_multiscale(zarr_path)
+    statistics = volume_statistics(multiscale.array(0))
+    lowest = multiscale.array(-1)
+    thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+    context.log.info(f"ingested {record.source} as {zarr_path}")
+    return dg.MaterializeResult(
+        metadata={
+            **record_metadata(record),
+            **extra,
+            "path": dg.MetadataValue.path(str(zarr_path)),
+            "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
+            "n_nonfinite": statistics.n_nonfinite,
+        },
+        check_results=volume_checks(statistics),
+    )

@@ -26,28 +26,28 @@ class SamplingConfig(dg.Config):
 
 
 @dg.asset(group_name="tomograms", partitions_def=tomogram_partitions, deps=[raw_tomogram], kinds={"numpy"})
+@input_errors_as_failures()
 def sampled_voxels(
     context: dg.AssetExecutionContext, config: SamplingConfig, store: StoreResource
 ) -> dg.MaterializeResult:
     """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
-    with input_errors_as_failures():
-        key = context.partition_key
-        multiscale = open_multiscale(store.layout.tomogram_zarr(key))
-        data = multiscale.array(config.level)
-        summary = summarize_slabs(
-            data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
-        )
-        folder = store.layout.sampled_voxels_dir(key)
-        with atomic_directory(folder) as tmp:
-            save_slab_summary(summary, tmp)
-        metadata: dict[str, object] = {
-            "level": config.level,
-            "level_shape_zyx": str(list(data.shape)),
-            "path": dg.MetadataValue.path(str(folder)),
-        }
-        for method, slab in summary.slabs.items():
-            metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
-            metadata[f"{method}_n_samples"] = int(slab.sample_size)
-            metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
-        metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
-        return dg.MaterializeResult(metadata=metadata)
+    key = context.partition_key
+    multiscale = open_multiscale(store.layout.tomogram_zarr(key))
+    data = multiscale.array(config.level)
+    summary = summarize_slabs(
+        data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
+    )
+    folder = store.layout.sampled_voxels_dir(key)
+    with atomic_directory(folder) as tmp:
+        save_slab_summary(summary, tmp)
+    metadata: dict[str, object] = {
+        "level": config.level,
+        "level_shape_zyx": str(list(data.shape)),
+        "path": dg.MetadataValue.path(str(folder)),
+    }
+    for method, slab in summary.slabs.items():
+        metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
+        metadata[f"{method}_n_samples"] = int(slab.sample_size)
+        metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
+    metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
+    return dg.MaterializeResult(metadata=metadata)
