@@ -15,7 +15,18 @@ from scipy import constants, fft
 
 
 def electron_wavelength(voltage_kv: float) -> float:
-    """Relativistic electron wavelength in Å at an accelerating voltage in kV (0.0197 Å at 300 kV)."""
+    """Relativistic electron wavelength, h / sqrt(2 m e V (1 + eV / 2mc²)).
+
+    Parameters
+    ----------
+    voltage_kv
+        Accelerating voltage in kV.
+
+    Returns
+    -------
+    float
+        Wavelength in Å (0.0197 Å at 300 kV).
+    """
     energy = constants.e * voltage_kv * 1e3
     rest = constants.m_e * constants.c**2
     momentum = np.sqrt(2 * constants.m_e * energy * (1 + energy / (2 * rest)))
@@ -23,14 +34,34 @@ def electron_wavelength(voltage_kv: float) -> float:
 
 
 def interaction_constant(voltage_kv: float) -> float:
-    """Phase shift per unit projected potential, rad/(V·Å): 2π/(λV)·(mc²+eV)/(2mc²+eV) (6.5e-4 at 300 kV)."""
+    """Phase shift per unit projected potential, 2π/(λV)·(mc²+eV)/(2mc²+eV), for electrons of `voltage_kv`.
+
+    Returns
+    -------
+    float
+        sigma in rad/(V·Å) (6.5e-4 at 300 kV).
+    """
     volts = voltage_kv * 1e3
     rest_volts = constants.m_e * constants.c**2 / constants.e
-    return float(2 * np.pi / (electron_wavelength(voltage_kv) * volts) * (rest_volts + volts) / (2 * rest_volts + volts))
+    relativistic = (rest_volts + volts) / (2 * rest_volts + volts)
+    return float(2 * np.pi / (electron_wavelength(voltage_kv) * volts) * relativistic)
 
 
 def aberration_phase(frequency: np.ndarray, voltage_kv: float, defocus_um: float, cs_mm: float) -> np.ndarray:
-    """The wave aberration chi (rad) at spatial frequencies in 1/Å, for underfocus `defocus_um` > 0."""
+    """The wave aberration chi of the objective lens.
+
+    Parameters
+    ----------
+    frequency
+        Spatial frequencies in 1/Å.
+    voltage_kv, defocus_um, cs_mm
+        Accelerating voltage (kV), underfocus (µm, positive) and spherical aberration (mm).
+
+    Returns
+    -------
+    numpy.ndarray
+        chi in rad, shaped like `frequency`.
+    """
     wavelength = electron_wavelength(voltage_kv)
     k2 = np.square(frequency)
     return np.pi * wavelength * defocus_um * 1e4 * k2 - 0.5 * np.pi * cs_mm * 1e7 * wavelength**3 * k2**2

@@ -29,7 +29,10 @@ GOLD_POTENTIAL = 30.0
 LEAFLET_SEPARATION = 40.0
 """Distance between the two head-group layers of a bilayer, Å."""
 CROWDING_FRACTION = 0.1
-"""Volume fraction of cytoplasm taken by small proteins (cytoplasm is 20-30 % macromolecules; the complexes placed explicitly and the membranes take part)."""
+"""Volume fraction of cytoplasm taken by small proteins.
+
+Cytoplasm is 20-30 % macromolecules; the complexes placed one by one and the membranes take the rest.
+"""
 CROWDER_SIZE = 12.0
 """Correlation length of the crowding proteins' density, Å (proteins of a few nm)."""
 

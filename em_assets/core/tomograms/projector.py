@@ -75,7 +75,22 @@ def _apply(matrix: sparse.csr_matrix, columns: np.ndarray) -> np.ndarray:
 
 
 def project(volume: np.ndarray, matrix: sparse.csr_matrix, n_tilts: int) -> np.ndarray:
-    """Line integrals of a (z, y, x) volume, in voxel units, as a (tilt, y, x) stack of projections."""
+    """Line integrals of a (z, y, x) volume through every tilt.
+
+    Parameters
+    ----------
+    volume
+        (z, y, x) volume.
+    matrix
+        The projector from `projection_matrix` for this volume's depth and width.
+    n_tilts
+        Number of tilts `matrix` was built with.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (tilt, y, x) projections: sums of voxel values times path length in voxels.
+    """
     depth, height, width = volume.shape
     columns = volume.astype(np.float32).transpose(0, 2, 1).reshape(depth * width, height)
     sinogram = _apply(matrix, columns)
@@ -83,11 +98,23 @@ def project(volume: np.ndarray, matrix: sparse.csr_matrix, n_tilts: int) -> np.n
 
 
 def ramp_filter(width: int, cutoff: float, falloff: float) -> np.ndarray:
-    """The ramp |f| (cycles per pixel) for rfft of 2*width samples, rolled off past `cutoff`.
+    """The ramp |f| for an rfft of 2*width samples, rolled off past `cutoff`.
 
     The ramp is the transform of the band-limited spatial kernel (1/4 at 0, -1/(pi n)^2 at odd n),
     which keeps the zero-frequency response exact; a Gaussian of width `falloff` above `cutoff`
     tames the noise at Nyquist as tomography packages do.
+
+    Parameters
+    ----------
+    width
+        Detector width in pixels; the filter is for twice that, zero-padded.
+    cutoff, falloff
+        Start and Gaussian width of the roll-off, cycles per pixel.
+
+    Returns
+    -------
+    numpy.ndarray
+        Filter gain per rfft frequency, width + 1 values.
     """
     padded = 2 * width
     n = np.concatenate([np.arange(0, padded // 2 + 1), np.arange(-(padded // 2) + 1, 0)])
