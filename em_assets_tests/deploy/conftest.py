@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from em_assets.definitions import defs as load_definitions
 from em_assets_tests.deploy.postgres_server import PostgresServer, start_postgres
 
 PROFILES = Path(__file__).resolve().parents[2] / "deploy" / "dagster"
@@ -38,3 +40,9 @@ def postgres_home(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> 
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     use_profile(dagster_home, "postgres")
     return dagster_home
+
+
+@pytest.fixture(scope="session")
+def definitions() -> dg.Definitions:
+    """The code location's Definitions, as the code server loads them."""
+    return load_definitions()

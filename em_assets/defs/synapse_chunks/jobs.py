@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from em_assets.defs.run_pods import PROCESSED_CHUNKS_POD
 from em_assets.defs.synapse_chunks.partitions import em_dataset_partitions
 
 synapse_chunks_pipeline = dg.define_asset_job(
@@ -9,4 +10,6 @@ synapse_chunks_pipeline = dg.define_asset_job(
     selection=dg.AssetSelection.groups("synapse_chunks") - dg.AssetSelection.assets("merged_metadata"),
     partitions_def=em_dataset_partitions,
     description="Pair one EM dataset's chunks, write its training tensors and its meta.csv.",
+    tags=PROCESSED_CHUNKS_POD,
+    executor_def=dg.in_process_executor,
 )

@@ -11,6 +11,7 @@ from em_assets.core.chunk_pairing import ChunkPairing
 from em_assets.core.chunk_preprocessing import PreprocessingSettings
 from em_assets.core.storage import atomic_directory
 from em_assets.core.thumbnails import markdown_image
+from em_assets.defs.run_pods import PROCESSED_CHUNKS_POD
 from em_assets.defs.store import StoreResource
 from em_assets.defs.synapse_chunks.partitions import em_dataset_partitions
 from em_assets.defs.synapse_chunks.raw_em_chunks import PAIRING_FILE, raw_em_chunks
@@ -71,6 +72,7 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
     partitions_def=em_dataset_partitions,
     deps=[raw_em_chunks],
     kinds={"numpy"},
+    op_tags=PROCESSED_CHUNKS_POD,
     check_specs=[dg.AssetCheckSpec(ALL_PROCESSED_CHECK, asset="processed_chunks", blocking=True)],
 )
 def processed_chunks(

@@ -11,6 +11,7 @@ from em_assets.core.tomogram_record import ZARR_NAME, TomogramRecord
 from em_assets.core.volume_statistics import VolumeStatistics, volume_statistics
 from em_assets.core.volumes import open_multiscale
 from em_assets.defs.failures import input_errors_as_failures
+from em_assets.defs.run_pods import RAW_TOMOGRAM_POD
 from em_assets.defs.store import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.portal_resource import PortalResource
@@ -62,6 +63,7 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
     group_name="tomograms",
     partitions_def=tomogram_partitions,
     kinds={"zarr"},
+    op_tags=RAW_TOMOGRAM_POD,
     check_specs=[
         dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
         dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
