@@ -40,9 +40,16 @@ def test_every_profile_turns_telemetry_off() -> None:
 def test_postgres_profile_reads_its_connection_from_the_environment(
     postgres_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert "password:\n        env: DAGSTER_PG_PASSWORD" in (postgres_home / "dagster.yaml").read_text()
+    connection = yaml.safe_load((postgres_home / "dagster.yaml").read_text())["storage"]["postgres"]["postgres_db"]
+    assert {field: value for field, value in connection.items() if field != "scheme"} == {
+        "hostname": {"env": "DAGSTER_PG_HOST"},
+        "port": {"env": "DAGSTER_PG_PORT"},
+        "username": {"env": "DAGSTER_PG_USER"},
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "db_name": {"env": "DAGSTER_PG_DB"},
+    }
     monkeypatch.delenv("DAGSTER_PG_HOST")
-    with pytest.raises(Exception, match="DAGSTER_PG_HOST"):
+    with pytest.raises(dg.DagsterInvalidConfigError, match="DAGSTER_PG_HOST"):
         dg.DagsterInstance.from_config(str(postgres_home))
 
 
