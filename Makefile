@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export EM_ASSETS_HOME ?= $(CURDIR)/data
 export DAGSTER_DISABLE_TELEMETRY := 1
+# Which instance profile under deploy/dagster/ becomes $(DAGSTER_HOME)/dagster.yaml: local (SQLite) or
+# postgres (needs DAGSTER_PG_HOST, DAGSTER_PG_PORT, DAGSTER_PG_USER, DAGSTER_PG_PASSWORD, DAGSTER_PG_DB).
+EM_ASSETS_PROFILE ?= local
+PROFILE := deploy/dagster/$(EM_ASSETS_PROFILE).yaml
 
-.PHONY: setup demo test dev bench clean
+.PHONY: setup demo test dev bench clean $(DAGSTER_HOME)/dagster.yaml
 
 setup: $(STAMP)
 
@@ -17,9 +21,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml:
+# Always checked, so that switching EM_ASSETS_PROFILE takes effect: edit the profile, not the copy.
+$(DAGSTER_HOME)/dagster.yaml: $(PROFILE)
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	cmp -s $< $@ || cp $< $@
 
 demo: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/em-assets demo

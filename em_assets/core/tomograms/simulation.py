@@ -17,8 +17,16 @@ from scipy import sparse
 
 from em_assets.core.errors import InputError
 from em_assets.core.tomograms.ctf import image_intensity
-from em_assets.core.tomograms.phantom import ICE_DENSITY, VOLTS_PER_DENSITY, lamella_phantom
-from em_assets.core.tomograms.projector import project, projection_matrix, weighted_back_projection
+from em_assets.core.tomograms.phantom import (
+    ICE_DENSITY,
+    VOLTS_PER_DENSITY,
+    lamella_phantom,
+)
+from em_assets.core.tomograms.projector import (
+    project,
+    projection_matrix,
+    weighted_back_projection,
+)
 
 _SUBJECT = "simulated tomogram spec"
 

@@ -13,6 +13,7 @@ from em_assets.core.synapses.batch import (
 from em_assets.core.synapses.montage import render_montage
 from em_assets.core.synapses.pairing import ChunkPairing
 from em_assets.core.synapses.preprocessing import PreprocessingSettings
+from em_assets.dagster_support.run_pods import PROCESSED_CHUNKS_POD
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.raw_em_chunks import raw_em_chunks
@@ -53,7 +54,9 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
     )
 
 
-@em_dataset_asset(deps=[raw_em_chunks], kinds={"numpy"}, check_specs=[ALL_PROCESSED_CHECK_SPEC])
+@em_dataset_asset(
+    deps=[raw_em_chunks], kinds={"numpy"}, op_tags=PROCESSED_CHUNKS_POD, check_specs=[ALL_PROCESSED_CHECK_SPEC]
+)
 def processed_chunks(
     context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource
 ) -> dg.MaterializeResult:

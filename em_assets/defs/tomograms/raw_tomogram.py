@@ -12,6 +12,7 @@ from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statistics
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.run_pods import RAW_TOMOGRAM_POD
 from em_assets.defs.resources import PortalResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
 
@@ -62,9 +63,10 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
 
 @tomogram_asset(
     kinds={"zarr"},
+    op_tags=RAW_TOMOGRAM_POD,
     check_specs=[
         dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
-    dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
+        dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
     ],
 )
 @input_errors_as_failures()

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from em_assets.defs.resources import PortalResource
 
 from em_assets.core.portal.ingest import ingest_tomogram, partial_dir
+from em_assets.defs.resources import PortalResource
 from em_assets_tests.fixtures.portal.servers import PortalWorld
 
 

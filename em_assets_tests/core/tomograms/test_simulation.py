@@ -7,7 +7,12 @@ import pytest
 from scipy import ndimage
 
 from em_assets.core.errors import InputError
-from em_assets.core.tomograms.simulation import TomogramSpec, quantise, simulate_tilt_series, simulate_tomogram
+from em_assets.core.tomograms.simulation import (
+    TomogramSpec,
+    quantise,
+    simulate_tilt_series,
+    simulate_tomogram,
+)
 
 SMALL = {"shape": (48, 64, 96), "particles": 20, "vesicles": 2}
 

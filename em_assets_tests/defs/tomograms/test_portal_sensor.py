@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from em_assets.defs.resources import PortalResource
 
+from em_assets.defs.resources import PortalResource
 from em_assets.defs.tomograms.portal_sensor import portal_nightly_scan, portal_sensor
 from em_assets_tests.fixtures.portal.servers import PortalWorld
 
