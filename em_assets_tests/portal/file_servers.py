@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from em_assets_tests.portal.loopback_http import LoopbackServer
 
@@ -38,8 +44,24 @@ class RequestLines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+class NoDelayHandler(WSGIRequestHandler):
+    """werkzeug's request handler with Nagle's algorithm off on every accepted connection.
+
+    werkzeug answers every request with `Connection: close`, so no client setting can make it reuse
+    connections; on loopback a new connection costs well under a millisecond.
+    """
+
+    def setup(self) -> None:
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+
+
 class S3Server:
-    """A moto S3 server on a free loopback port with the portal's public bucket, logging requests."""
+    """moto's S3 on a free loopback port with the portal's public bucket, logging requests.
+
+    Served by werkzeug like moto's own threaded server, but with `TCP_NODELAY` and `latency` seconds
+    added before every answer (0 unless a benchmark sets it).
+    """
 
     def __init__(self) -> None:
         self.log = RequestLines()
@@ -48,10 +70,12 @@ class S3Server:
         werkzeug.setLevel(logging.INFO)
         werkzeug.propagate = False
         werkzeug.addHandler(self.log)
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        self.latency = 0.0
+        app = DomainDispatcherApplication(create_backend_app)
+        self.server = make_server("127.0.0.1", 0, self._delayed(app), threaded=True, request_handler=NoDelayHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint_url = f"http://127.0.0.1:{self.server.server_port}"
         self.client = boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
@@ -71,13 +95,22 @@ class S3Server:
                 )
         return f"s3://{BUCKET}/{prefix}"
 
+    def _delayed(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def delayed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if self.latency:
+                time.sleep(self.latency)
+            return app(environ, start_response)
+
+        return delayed
+
     def count(self, method: str, path_part: str) -> int:
         """How many logged requests used `method` on a path containing `path_part`."""
         return sum(1 for line in self.log.lines if f'"{method} ' in line and path_part in line)
 
     def stop(self) -> None:
         """Stop the moto server and give werkzeug's logger back its own settings."""
-        self.moto.stop()
+        self.server.shutdown()
+        self.server.server_close()
         werkzeug = logging.getLogger("werkzeug")
         werkzeug.removeHandler(self.log)
         werkzeug.setLevel(self.saved_logger[0])

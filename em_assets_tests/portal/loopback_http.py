@@ -1,30 +1,52 @@
-"""A threaded HTTP server on 127.0.0.1 that logs requests and can fail or hang on chosen paths."""
+"""A threaded HTTP server on 127.0.0.1 that logs requests, can add latency, and injects faults on
+chosen paths: error answers (with Retry-After), hangs, resets and bodies cut short."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import struct
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+FaultKind = Literal["answer", "hang", "reset", "drop"]
 
 
 @dataclass
 class Fault:
-    """For requests whose path contains `path_part`: answer `status` and `body` (hang if no status)."""
+    """For the next `times` requests whose path contains `path_part`, misbehave as `kind` says.
+
+    "answer": reply `status`, `headers` and `body`; "hang": never reply; "reset": close the
+    connection with a TCP reset before replying; "drop": send the real answer's headers (with its
+    Content-Length) and half its body, then close.
+    """
 
     path_part: str
-    status: int | None
+    kind: FaultKind
     times: int
+    status: int = 200
     body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class LoopbackServer:
-    """Serve `answer(method, path, body) -> (status, content_type, body)` on a free loopback port."""
+    """Serve `answer(method, path, body) -> (status, content_type, body)` on a free loopback port.
+
+    `latency` seconds are added before every answer; `peak_in_flight` is the most requests it has
+    been answering at the same time since the last `reset`.
+    """
 
     def __init__(self, answer: Callable[[str, str, bytes], tuple[int, str, bytes]]) -> None:
         self.answer = answer
         self.requests: list[tuple[str, str]] = []
         self.faults: list[Fault] = []
+        self.latency = 0.0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.lock = threading.Lock()
         self.release = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -53,18 +75,33 @@ class LoopbackServer:
         with self.lock:
             self.requests.clear()
             self.faults.clear()
+            self.peak_in_flight = 0
         self.release.set()
         self.release = threading.Event()
 
-    def fail(self, path_part: str, status: int, times: int = 1, body: bytes = b"") -> None:
-        """Answer `status` (and `body`) to the next `times` requests whose path contains `path_part`."""
-        with self.lock:
-            self.faults.append(Fault(path_part, status, times, body or f"injected {status}".encode()))
+    def fail(
+        self, path_part: str, status: int, times: int = 1, body: bytes = b"", retry_after: str | None = None
+    ) -> None:
+        """Answer `status` (and `body`, and a Retry-After header if given) to the next `times` requests
+        whose path contains `path_part`."""
+        headers = {} if retry_after is None else {"Retry-After": retry_after}
+        self._add(Fault(path_part, "answer", times, status, body or f"injected {status}".encode(), headers))
 
     def hang(self, path_part: str, times: int = 1) -> None:
         """Never answer the next `times` requests whose path contains `path_part` (until reset)."""
+        self._add(Fault(path_part, "hang", times))
+
+    def reset_connection(self, path_part: str, times: int = 1) -> None:
+        """Reset the connection (TCP RST, no answer) of the next `times` requests matching `path_part`."""
+        self._add(Fault(path_part, "reset", times))
+
+    def drop_mid_body(self, path_part: str, times: int = 1) -> None:
+        """Send headers and half the body, then close, for the next `times` requests matching `path_part`."""
+        self._add(Fault(path_part, "drop", times))
+
+    def _add(self, fault: Fault) -> None:
         with self.lock:
-            self.faults.append(Fault(path_part, None, times))
+            self.faults.append(fault)
 
     def count(self, path_part: str = "", method: str | None = None) -> int:
         """How many logged requests have `path_part` in their path (and `method`, if given)."""
@@ -84,6 +121,11 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            # Without this, Nagle's algorithm holds back each small answer for ~40 ms (delayed ACK).
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().setup()
+
         def log_message(self, format: str, *args: object) -> None:
             return
 
@@ -100,20 +142,66 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str, body: bytes) -> None:
             with server.lock:
                 server.requests.append((method, self.path))
+                server.in_flight += 1
+                server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+            try:
+                self._answer(method, body)
+            finally:
+                with server.lock:
+                    server.in_flight -= 1
+
+        def _answer(self, method: str, body: bytes) -> None:
+            if server.latency:
+                time.sleep(server.latency)
             fault = server._take_fault(self.path)
-            if fault is not None and fault.status is None:
+            kind = "answer" if fault is None else fault.kind
+            if kind == "hang":
                 server.release.wait(30)
                 self.close_connection = True
                 return
-            if fault is not None:
-                status, kind, payload = fault.status, "application/json", fault.body
+            if kind == "reset":
+                self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
+            if fault is not None and kind == "answer":
+                status, content_type, payload, headers = fault.status, "application/json", fault.body, fault.headers
             else:
-                status, kind, payload = server.answer(method, self.path, body)
+                (status, content_type, payload), headers = server.answer(method, self.path, body), {}
             self.send_response(status)
-            self.send_header("Content-Type", kind)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
-            if method != "HEAD":
-                self.wfile.write(payload)
+            if method == "HEAD":
+                return
+            if kind == "drop":
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
 
     return Handler
+
+
+@contextlib.contextmanager
+def unaccepting_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full, so that new connections time out while connecting."""
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
