@@ -46,9 +46,11 @@ def downsample(volume: np.ndarray) -> np.ndarray:
     return blocks.mean(axis=(1, 3, 5)).astype(volume.dtype)
 
 
-def write_portal_zarr(path: Path, seed: int, voxel_spacing: float) -> FixtureZarr:
-    """Write a three-level NGFF 0.4 multiscale the way the portal publishes tomograms."""
-    levels = [tomogram_volume(seed)]
+def write_portal_zarr(
+    path: Path, seed: int, voxel_spacing: float, shape: tuple[int, int, int] = LEVEL0_SHAPE
+) -> FixtureZarr:
+    """Write a three-level NGFF 0.4 multiscale of level-0 `shape` the way the portal publishes tomograms."""
+    levels = [tomogram_volume(seed, shape)]
     for _ in range(2):
         levels.append(downsample(levels[-1]))
     group = zarr.open_group(path, mode="w", zarr_format=2)
