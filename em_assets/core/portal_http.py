@@ -88,7 +88,8 @@ class HttpFetcher:
         return response.content
 
     def _hold_back(self, seconds: float | None) -> None:
-        if seconds:
+        # A pause beyond the retry budget ends the fetch that got it, so it must not stall the others.
+        if seconds and seconds <= self.policy.total_seconds:
             with self._lock:
                 self._resume_at = max(self._resume_at, time.monotonic() + seconds)
 

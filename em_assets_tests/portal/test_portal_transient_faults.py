@@ -52,10 +52,15 @@ def test_a_body_cut_short_every_time_exhausts_the_retries_and_names_the_chunk(
     assert portal.files.count(CHUNK, "GET") == 3
 
 
-def test_retry_after_longer_than_the_time_budget_is_not_waited_for(portal: PortalWorld, tmp_path: Path) -> None:
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_retry_after_longer_than_the_time_budget_is_not_waited_for(
+    portal: PortalWorld, tmp_path: Path, concurrency: int
+) -> None:
+    # With 2 workers the other one starts a later chunk after the 429: it must not wait the 60 s either.
     portal.files.fail(CHUNK, 429, times=100, retry_after="60")
+    settings = replace(portal.settings(), concurrency=concurrency)
     with pytest.raises(RetriesExhausted, match=r"1 attempt.*HTTP 429 from http://\S+0/1/0/1 \(Retry-After 60 s\)"):
-        ingest_tomogram(portal.settings(), 773, tmp_path / "tomogram.zarr", level_spec="0")
+        ingest_tomogram(settings, 773, tmp_path / "tomogram.zarr", level_spec="0")
     assert portal.files.count(CHUNK, "GET") == 1
 
 
