@@ -38,6 +38,7 @@ dev: setup $(DAGSTER_HOME)/dagster.yaml
 bench: setup
 	$(BIN)/python benchmarks/contrast_limits.py
 	$(BIN)/python benchmarks/chunks.py
+	$(BIN)/python benchmarks/portal.py
 
 clean:
 	rm -rf $(VENV) data .dagster

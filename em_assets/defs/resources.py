@@ -67,6 +67,7 @@ class PortalResource(dg.ConfigurableResource):
     visualization_default_only: bool = Field(default=False, description="Only each run's default tomogram")
     levels: str = Field(default="lowest", description='Levels to ingest: "lowest", "highest", "all" or "0,2"')
     transport: str = Field(default="https", description='"https" (zarr chunk by chunk) or "s3" (download_omezarr)')
+    concurrency: int = Field(default=16, ge=1, description="HTTPS chunk requests in flight at once (per host)")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout of one HTTP request")
     retry_attempts: int = Field(default=5, description="Attempts per request on transient failures")
     retry_first_delay_seconds: float = Field(default=0.5, description="First backoff pause, doubled per retry")
@@ -84,7 +85,7 @@ class PortalResource(dg.ConfigurableResource):
             max_delay=self.retry_max_delay_seconds,
             total_seconds=self.retry_total_seconds,
         )
-        return PortalSettings(url=url, timeout=self.request_timeout_seconds, retry=retry)
+        return PortalSettings(url=url, timeout=self.request_timeout_seconds, retry=retry, concurrency=self.concurrency)
 
     def filters(self) -> PortalFilters:
         """The followed datasets and optional run, spacing and default-tomogram filters."""

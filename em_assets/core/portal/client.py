@@ -34,11 +34,13 @@ DISCOVERY_FIELDS = (
 
 @dataclass(frozen=True)
 class PortalSettings:
-    """Where the portal's GraphQL API is, how long one request may take, how to retry."""
+    """Where the portal's GraphQL API is, how long one request may take, how to retry, and how many
+    chunk requests a mirror keeps in flight to one host."""
 
     url: str = DEFAULT_URL
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    concurrency: int = 16
 
 
 @dataclass(frozen=True)

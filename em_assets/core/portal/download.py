@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from em_assets.core.atomic import write_bytes_atomic, write_text_atomic
 from em_assets.core.errors import InputError
+from em_assets.core.portal.bounded_pool import run_bounded
 from em_assets.core.portal.http_store import HttpZarrStore
 from em_assets.core.portal.levels import filtered_attributes, select_levels
 from em_assets.core.portal.retry import RetryPolicy, call_with_retry, is_transient
@@ -37,7 +38,11 @@ class MirroredZarr:
 def copy_levels_over_http(
     store: HttpZarrStore, root: Path, level_spec: str, progress: Progress | None = None
 ) -> MirroredZarr:
-    """Copy the chosen levels' chunks from `store` into `root`; chunks already there are kept."""
+    """Copy the chosen levels' chunks from `store` into `root`; chunks already there are kept.
+
+    Missing chunks are fetched `store.fetcher.concurrency` at a time, each written atomically, so
+    an interrupted copy leaves only whole chunks behind and the next call fetches only the rest.
+    """
     subject = store.fetcher.subject
     try:
         group = zarr.open_group(store=store, mode="r", zarr_format=2, use_consolidated=False)
@@ -55,7 +60,7 @@ def copy_levels_over_http(
     write_text_atomic(root / ".zattrs", json.dumps(filtered_attributes(attrs, levels), indent=2) + "\n")
     arrays = {level: _open_level(group, level, subject) for level in levels}
     total = sum(int(np.prod(array.cdata_shape)) for array in arrays.values())
-    fetched = reused = 0
+    missing: list[str] = []
     for level, array in arrays.items():
         for name in (".zarray", ".zattrs"):
             data = store.fetch(f"{level}/{name}")
@@ -63,15 +68,22 @@ def copy_levels_over_http(
                 write_bytes_atomic(root / level / name, data)
         for coords in np.ndindex(*array.cdata_shape):
             key = f"{level}/{array.metadata.encode_chunk_key(coords)}"
-            if (root / key).is_file():
-                reused += 1
-            else:
-                write_bytes_atomic(root / key, store.fetch(key))
-                fetched += 1
-            if progress is not None:
-                progress(fetched + reused, total)
+            if not (root / key).is_file():
+                missing.append(key)
+    reused = total - len(missing)
+
+    def copy(key: str) -> None:
+        write_bytes_atomic(root / key, store.fetch(key))
+
+    def report(copied: int) -> None:
+        if progress is not None:
+            progress(reused + copied, total)
+
+    if reused:
+        report(0)
+    run_bounded(missing, copy, store.fetcher.concurrency, report)
     dtypes = {level: str(array.dtype) for level, array in arrays.items()}
-    return MirroredZarr(root, available, levels, dtypes, fetched, reused)
+    return MirroredZarr(root, available, levels, dtypes, len(missing), reused)
 
 
 def _open_level(group: zarr.Group, level: str, subject: str) -> zarr.Array:

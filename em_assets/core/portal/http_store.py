@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 import requests
+from requests.adapters import HTTPAdapter
 from zarr.abc.store import (
     ByteRequest,
     OffsetByteRequest,
@@ -21,6 +24,7 @@ from em_assets.core.portal.retry import (
     RetryPolicy,
     TransientFailure,
     call_with_retry,
+    parse_retry_after,
     status_is_transient,
 )
 
@@ -28,33 +32,85 @@ METADATA_NAMES = frozenset({".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr
 USER_AGENT = "em-assets (cryoet-data-portal mirror)"
 
 
+def pooled_session(connections: int) -> requests.Session:
+    """A session that keeps at most `connections` connections per host open, blocking beyond that.
+
+    Parameters
+    ----------
+    connections
+        The most connections to one host at a time; also the number kept alive for reuse.
+
+    Returns
+    -------
+    requests.Session
+        A session safe to share between that many threads for plain GETs.
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=connections, pool_block=True)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 @dataclass
 class HttpFetcher:
-    """GETs with a timeout and retries; 404 gives None, other permanent errors an InputError."""
+    """GETs with a timeout and retries; 404 gives None, other permanent errors an InputError.
+
+    Up to `concurrency` threads may share one fetcher: its session holds that many connections per
+    host, and a Retry-After from the server holds back every thread's next request, not just one.
+    """
 
     subject: str
     timeout: float
     policy: RetryPolicy
-    session: requests.Session = field(default_factory=requests.Session, repr=False)
+    concurrency: int = 1
+    session: requests.Session | None = field(default=None, repr=False)
+    _resume_at: float = field(default=0.0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise InputError(self.subject, f"concurrency must be at least 1, not {self.concurrency}")
+        if self.session is None:
+            self.session = pooled_session(self.concurrency)
 
     def get(self, url: str) -> bytes | None:
         """The body at `url`, or None if the server says it does not exist."""
         return call_with_retry(lambda: self._get_once(url), self.policy, f"{self.subject}: GET {url}")
 
     def _get_once(self, url: str) -> bytes | None:
+        self._wait_for_server()
         response = self.session.get(url, timeout=self.timeout, headers={"User-Agent": USER_AGENT})
         status = response.status_code
         if status == 404:
             return None
         if status_is_transient(status):
-            raise TransientFailure(f"HTTP {status} from {url}")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            self._hold_back(retry_after)
+            suffix = f" (Retry-After {retry_after:g} s)" if retry_after is not None else ""
+            raise TransientFailure(f"HTTP {status} from {url}{suffix}", retry_after)
         if status >= 400:
             raise InputError(self.subject, f"{url} answered HTTP {status} {response.reason}")
         return response.content
 
+    def _hold_back(self, seconds: float | None) -> None:
+        # A pause beyond the retry budget ends the fetch that got it, so it must not stall the others.
+        if seconds and seconds <= self.policy.total_seconds:
+            with self._lock:
+                self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def _wait_for_server(self) -> None:
+        with self._lock:
+            pause = self._resume_at - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+
 
 class HttpZarrStore(Store):
-    """A read-only zarr store over HTTP: one retried GET per key; a missing chunk is an error."""
+    """A read-only zarr store over HTTP: one retried GET per key; a missing chunk is an error.
+
+    Metadata documents are fetched once and remembered, since zarr and the copy both read them.
+    """
 
     supports_writes = False
     supports_deletes = False
@@ -64,6 +120,7 @@ class HttpZarrStore(Store):
         super().__init__(read_only=True)
         self.base_url = base_url.rstrip("/")
         self.fetcher = fetcher
+        self.metadata: dict[str, bytes | None] = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, HttpZarrStore) and other.base_url == self.base_url
@@ -77,10 +134,14 @@ class HttpZarrStore(Store):
 
     def fetch(self, key: str) -> bytes | None:
         """The bytes of `key`: None for absent metadata, an InputError for an absent chunk."""
-        data = self.fetcher.get(self.url(key))
-        if data is None and key.rsplit("/", 1)[-1] not in METADATA_NAMES:
-            raise InputError(self.fetcher.subject, f"chunk {key} is missing at {self.url(key)}")
-        return data
+        if key.rsplit("/", 1)[-1] not in METADATA_NAMES:
+            data = self.fetcher.get(self.url(key))
+            if data is None:
+                raise InputError(self.fetcher.subject, f"chunk {key} is missing at {self.url(key)}")
+            return data
+        if key not in self.metadata:
+            self.metadata[key] = self.fetcher.get(self.url(key))
+        return self.metadata[key]
 
     async def get(
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None

@@ -75,7 +75,7 @@ def ingest_tomogram(
     partial = partial_dir(dest)
     _reset_if_different(partial, {"id": tomogram_id, "url": source_url})
     if transport == "https":
-        fetcher = HttpFetcher(subject, settings.timeout, settings.retry)
+        fetcher = HttpFetcher(subject, settings.timeout, settings.retry, settings.concurrency)
         store = HttpZarrStore(source_url, fetcher)
         mirrored = copy_levels_over_http(store, partial / dest.name, level_spec, progress)
     else:

@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
+import urllib3.exceptions
+from botocore.exceptions import (
+    ClientError,
+    HTTPClientError,
+    IncompleteReadError,
+    ReadTimeoutError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.exceptions import HTTPClientError, ReadTimeoutError
 from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
 
 T = TypeVar("T")
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+TRANSIENT_S3_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable"}
+)
+# Connection resets, bodies cut short, connect and read timeouts, from every layer a fetch goes through.
+TRANSIENT_ERRORS = (
+    TransportConnectionFailed,
+    TimeoutError,
+    ConnectionError,
+    http.client.IncompleteRead,
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+    BotoConnectionError,
+    ReadTimeoutError,
+    HTTPClientError,
+    IncompleteReadError,
+)
 
 
 class TransientFailure(RuntimeError):
-    """A failure worth retrying: a timeout, a reset connection or a 5xx answer."""
+    """A failure worth retrying: a timeout, a reset connection or a 5xx answer.
+
+    `retry_after` is the pause in seconds the server asked for (its Retry-After header), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RetriesExhausted(RuntimeError):
@@ -59,11 +93,9 @@ def status_is_transient(status: int | None) -> bool:
 
 def is_transient(error: BaseException) -> bool:
     """True if `error` is a timeout, a connection failure or a transient HTTP status."""
-    if isinstance(error, TransientFailure | TransportConnectionFailed | TimeoutError | ConnectionError):
+    if isinstance(error, (TransientFailure, *TRANSIENT_ERRORS)):
         return True
-    if isinstance(error, requests.Timeout | requests.ConnectionError):
-        return True
-    if isinstance(error, BotoConnectionError | ReadTimeoutError | HTTPClientError):
+    if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in TRANSIENT_S3_CODES:
         return True
     if isinstance(error, TransportServerError):
         return status_is_transient(error.code)
@@ -76,6 +108,45 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None if absent or invalid.
+
+    Parameters
+    ----------
+    value
+        The header's text, or None when the answer had no such header.
+    now
+        The current Unix time, for HTTP dates (default: the system clock).
+
+    Returns
+    -------
+    float | None
+        A pause of at least 0 seconds, or None.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def requested_pause(error: BaseException) -> float:
+    """The pause the server asked for with `error` (Retry-After over HTTP or S3), else 0."""
+    if isinstance(error, TransientFailure):
+        return error.retry_after or 0.0
+    if isinstance(error, ClientError):
+        headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        return parse_retry_after(headers.get("retry-after")) or 0.0
+    return 0.0
+
+
 def call_with_retry(
     action: Callable[[], T],
     policy: RetryPolicy,
@@ -83,7 +154,11 @@ def call_with_retry(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Run `action`; retry transient failures with backoff until attempts or time run out."""
+    """Run `action`; retry transient failures with backoff until attempts or time run out.
+
+    The pause before a retry is the backoff delay or the server's Retry-After, whichever is longer;
+    a pause that would end past the policy's total time is not taken.
+    """
     started = clock()
     attempt = 0
     while True:
@@ -94,7 +169,7 @@ def call_with_retry(
             if not is_transient(error):
                 raise
             elapsed = clock() - started
-            pause = policy.delay(attempt)
+            pause = max(policy.delay(attempt), requested_pause(error))
             if attempt >= policy.attempts or elapsed + pause > policy.total_seconds:
                 raise RetriesExhausted(subject, attempt, elapsed, error) from error
             sleep(pause)

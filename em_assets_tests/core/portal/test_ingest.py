@@ -11,12 +11,8 @@ import zarr
 
 from em_assets.core.portal.ingest import ingest_tomogram, partial_dir
 from em_assets.defs.resources import PortalResource
+from em_assets_tests.fixtures.portal.portal_zarr import tree_bytes
 from em_assets_tests.fixtures.portal.servers import PortalWorld
-
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file below `root` by relative path."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def source_multiscale(portal: PortalWorld, tomogram_id: int) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,22 +25,30 @@ def chunk_gets(portal: PortalWorld, tomogram_id: int) -> dict[str, int]:
     return {key: portal.files.count(f"/{base}/{key}", "GET") for key in LEVEL0_CHUNKS}
 
 
-def test_interrupted_https_download_resumes_without_refetching(portal: PortalWorld, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("concurrency", "kept"),
+    [(1, LEVEL0_CHUNKS[:4]), (16, [key for key in LEVEL0_CHUNKS if key != "0/1/0/0"])],
+)
+def test_interrupted_https_download_resumes_without_refetching(
+    portal: PortalWorld, tmp_path: Path, concurrency: int, kept: list[str]
+) -> None:
+    # One at a time, the copy stops at the failing chunk; 16 at a time, the chunks already in flight finish.
     dest = tmp_path / "tomogram.zarr"
+    settings = replace(portal.settings(), concurrency=concurrency)
     portal.files.fail("/0/1/0/0", 503, times=100)
     with pytest.raises(RetriesExhausted, match="0/1/0/0"):
-        ingest_tomogram(portal.settings(), 773, dest, level_spec="0")
+        ingest_tomogram(settings, 773, dest, level_spec="0")
     assert not dest.exists()
     copy = partial_dir(dest) / "tomogram.zarr"
-    assert [key for key in LEVEL0_CHUNKS if (copy / key).is_file()] == LEVEL0_CHUNKS[:4]
+    assert [key for key in LEVEL0_CHUNKS if (copy / key).is_file()] == kept
     first_attempt = chunk_gets(portal, 773)
 
     portal.files.reset()
-    ingest = ingest_tomogram(portal.settings(), 773, dest, level_spec="0")
+    ingest = ingest_tomogram(settings, 773, dest, level_spec="0")
     second_attempt = chunk_gets(portal, 773)
-    assert [second_attempt[key] for key in LEVEL0_CHUNKS] == [0, 0, 0, 0, 1, 1, 1, 1]
-    assert [first_attempt[key] for key in LEVEL0_CHUNKS[:4]] == [1, 1, 1, 1]
-    assert (ingest.metadata["chunks_reused"], ingest.metadata["chunks_fetched"]) == (4, 4)
+    assert [second_attempt[key] for key in LEVEL0_CHUNKS] == [0 if key in kept else 1 for key in LEVEL0_CHUNKS]
+    assert [first_attempt[key] for key in kept] == [1] * len(kept)
+    assert (ingest.metadata["chunks_reused"], ingest.metadata["chunks_fetched"]) == (len(kept), 8 - len(kept))
     np.testing.assert_array_equal(zarr.open_array(dest / "0", mode="r")[:], portal.zarrs[773].levels[0])
     assert not partial_dir(dest).exists()
 
