@@ -26,6 +26,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "generate_image_layer", "combine_json_layers", "placed_position", "state_url", "tomogram_state"
         ],
         "catalog": ["build_tomogram_catalog"],
-        "demo": ["DEMO_TOMOGRAMS", "DemoTomogram", "write_demo_tomogram", "write_demo_tomograms"],
+        "demo": ["DEMO_TOMOGRAMS", "DemoTomogram", "demo_volume", "stored_as", "write_demo_tomogram", "write_demo_tomograms"],
     },
 )
