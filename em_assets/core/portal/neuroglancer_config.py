@@ -34,8 +34,9 @@ def parse_portal_limits(config: str | None, subject: str, source_url: str | None
     Returns
     -------
     dict
-        `{"2d": (low, high), "3d": (low, high)}`, each key present when its control is; empty when
-        there is no config.
+        `{"2d": (low, high), "3d": (low, high)}`, each key present when its control is, each pair
+        sorted (a range written high-to-low inverts the display, not the limits); empty when there
+        is no config.
 
     Raises
     ------

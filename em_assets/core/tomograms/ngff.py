@@ -142,6 +142,8 @@ def parse_multiscale(attrs: Mapping[str, Any], source: Path) -> ParsedMultiscale
     if not multiscales or not isinstance(multiscales, Sequence):
         raise InputError(source, "not an OME-Zarr image: no 'multiscales' in the group attributes")
     first = multiscales[0]
+    if not isinstance(first, Mapping):
+        raise InputError(source, f"the first multiscale is not an object: {first!r}")
     names, factors = _axes(first.get("axes", [{"name": axis} for axis in SPATIAL_AXES]), source)
     order = tuple(names.index(axis) for axis in SPATIAL_AXES)
     outer_scale, outer_shift = _scale_and_translation(

@@ -44,13 +44,17 @@ class SourceVolume:
 
 @dataclass(frozen=True)
 class Multiscale:
-    """A local NGFF multiscale: its levels' paths and voxel sizes, and their zarr arrays."""
+    """A local NGFF multiscale: its levels' paths, voxel sizes and translations, and their arrays.
+
+    Each array is the level's zarr array, or a lazy (z, y, x) view of it (`OrientedArray`) when the
+    group stores another axis order or a non-native byte order.
+    """
 
     path: Path
     levels: list[MultiscaleLevel]
-    arrays: list[zarr.Array] = field(repr=False)
+    arrays: list[Any] = field(repr=False)
 
-    def array(self, level: int) -> zarr.Array:
+    def array(self, level: int) -> Any:
         """The array of `level` (negative counts from the lowest resolution)."""
         try:
             return self.arrays[level]
