@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "tomogram_id_from_key",
         ],
         "scan": ["ScanStep", "scan_new_tomograms"],
+        "neuroglancer_config": ["limits_difference_percent", "parse_portal_limits"],
         "ingest": ["PortalIngest", "ingest_tomogram", "portal_record"],
         "retry": ["RetriesExhausted", "RetryPolicy", "call_with_retry"],
     },

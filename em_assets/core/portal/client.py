@@ -70,7 +70,11 @@ class PortalFilters:
 
 @dataclass(frozen=True)
 class PortalTomogram:
-    """What the pipeline needs to know about one portal tomogram."""
+    """What the pipeline needs to know about one portal tomogram.
+
+    `neuroglancer_config` is the portal's own Neuroglancer state (compact JSON, empty when the portal
+    has none or the query did not ask for it); `parse_portal_limits` reads its contrast limits.
+    """
 
     id: int
     name: str
@@ -83,6 +87,7 @@ class PortalTomogram:
     s3_omezarr_dir: str
     is_visualization_default: bool
     level_shapes_zyx: tuple[tuple[int, int, int], ...] = ()
+    neuroglancer_config: str = ""
 
     @property
     def partition_key(self) -> str:
@@ -204,6 +209,7 @@ def _portal_tomogram(tomogram: Tomogram, runs: Mapping[int, Run]) -> PortalTomog
         s3_omezarr_dir=tomogram.s3_omezarr_dir or "",
         is_visualization_default=bool(tomogram.is_visualization_default),
         level_shapes_zyx=_level_shapes(tomogram),
+        neuroglancer_config=getattr(tomogram, "neuroglancer_config", None) or "",
     )
 
 

@@ -27,6 +27,7 @@ from em_assets.core.portal.download import (
 )
 from em_assets.core.portal.http_store import HttpFetcher, HttpZarrStore
 from em_assets.core.portal.levels import VerifiedLevel, prune_to_levels, verify_levels
+from em_assets.core.portal.neuroglancer_config import parse_portal_limits
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.ingest import level_records
 from em_assets.core.tomograms.record import TomogramRecord
@@ -51,6 +52,7 @@ class PortalIngest:
     portal_link: str
     size_zyx: tuple[int, int, int] = (0, 0, 0)
     metadata: dict[str, str | int | float] = field(default_factory=dict)
+    portal_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def partial_dir(dest: Path) -> Path:
@@ -145,6 +147,14 @@ def _ingest_record(
         metadata[f"level_{level.path}_shape"] = "x".join(str(n) for n in level.shape)
         metadata[f"level_{level.path}_chunks"] = level.chunks
     metadata["dtype"] = verified[0].dtype
+    try:
+        portal_limits = parse_portal_limits(
+            tomogram.neuroglancer_config, f"portal tomogram {tomogram.id}", tomogram.https_omezarr_dir
+        )
+    except InputError as error:
+        portal_limits, metadata["portal_limits_problem"] = {}, error.problem
+    for dimension, pair in portal_limits.items():
+        metadata[f"portal_limits_{dimension}"] = str(list(pair))
     return PortalIngest(
         tomogram_id=tomogram.id,
         name=tomogram.name,
@@ -157,6 +167,7 @@ def _ingest_record(
         portal_link=tomogram.portal_link,
         size_zyx=tuple(int(n) for n in tomogram.size_zyx),
         metadata=metadata,
+        portal_limits=portal_limits,
     )
 
 
@@ -173,6 +184,7 @@ def portal_record(key: str, ingest: PortalIngest, folder: Path) -> TomogramRecor
         public_shape=tuple(ingest.size_zyx),
         public_voxel_size=(ingest.voxel_size_angstrom,) * 3,
         links={"portal": ingest.portal_link},
+        portal_limits=dict(ingest.portal_limits) or None,
     )
     record.save(folder)
     return record

@@ -7,13 +7,25 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "volumes": ["Multiscale", "SourceVolume", "open_multiscale", "open_source_volume", "write_multiscale"],
-        "ngff": ["MultiscaleLevel", "build_multiscales", "parse_multiscale_levels"],
+        "ngff": [
+            "MultiscaleLevel",
+            "build_multiscales",
+            "omero_metadata",
+            "parse_multiscale",
+            "parse_multiscale_levels",
+            "set_translation",
+            "write_display_window",
+        ],
+        "mrc": ["MrcVolume", "open_mrc"],
+        "axes": ["OrientedArray", "oriented"],
         "statistics": ["VolumeStatistics", "volume_statistics"],
         "landing": ["find_landing_tomogram", "scan_tomogram_landing"],
         "ingest": ["ingest_landing_tomogram", "level_records"],
         "record": ["LevelRecord", "TomogramRecord"],
-        "neuroglancer": ["generate_image_layer", "combine_json_layers", "state_url", "tomogram_state"],
+        "neuroglancer": [
+            "generate_image_layer", "combine_json_layers", "placed_position", "state_url", "tomogram_state"
+        ],
         "catalog": ["build_tomogram_catalog"],
-        "demo": ["DEMO_TOMOGRAMS", "DemoTomogram", "write_demo_tomogram", "write_demo_tomograms"],
+        "demo": ["DEMO_TOMOGRAMS", "DemoTomogram", "demo_volume", "stored_as", "write_demo_tomogram", "write_demo_tomograms"],
     },
 )

@@ -1,4 +1,10 @@
-"""Realistic synthetic tomograms for the demo: vesicles, particles, a carbon edge, noise, a sample slab."""
+"""Demo tomograms: physically simulated lamellae written as the portal and labs hold them.
+
+Each demo is simulated by `simulate_tomogram` (phantom, tilt series with CTF and shot noise,
+weighted back-projection), scaled to unit spread, and stored in its own dtype and format: float32
+and int8 OME-Zarr, an int16 MRC with a non-trivial header (origin, anisotropic cell), and a low-dose
+uint8 one.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,45 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import zarr
-from scipy import ndimage
 
 from em_assets.core.atomic import atomic_directory, atomic_file
+from em_assets.core.errors import InputError
 from em_assets.core.tomograms.ngff import MultiscaleLevel, build_multiscales
+from em_assets.core.tomograms.simulation import (
+    TomogramSpec,
+    quantise,
+    simulate_tomogram,
+)
 from em_assets.core.tomograms.volumes import write_multiscale
+
+FORMATS = ("ngff-0.4", "ngff-0.5", "mrc")
 
 
 @dataclass(frozen=True)
 class DemoTomogram:
-    """One demo tomogram: its name, shape, voxel size, file format and intensity scaling."""
+    """One demo tomogram: what to simulate, and how it is stored.
+
+    Attributes
+    ----------
+    name
+        Its landing name (and partition key).
+    shape
+        (z, y, x) in voxels.
+    voxel_size
+        The simulated voxel size in Å.
+    format
+        "ngff-0.4", "ngff-0.5" or "mrc".
+    scale
+        Turns the unit-spread float32 reconstruction into the stored values and dtype.
+    seed
+        The simulation's seed.
+    dose
+        Total electron dose of the tilt series, e/Å².
+    mrc_origin
+        For MRC: the header's origin (x, y, z) in Å.
+    mrc_voxel_size
+        For MRC: the voxel size (x, y, z) in Å the header declares through `cella`; default `voxel_size`.
+    """
 
     name: str
     shape: tuple[int, int, int]
@@ -26,74 +61,77 @@ class DemoTomogram:
     format: str
     scale: Callable[[np.ndarray], np.ndarray]
     seed: int
-    bright_edge: bool = False
+    dose: float = 120.0
+    mrc_origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    mrc_voxel_size: tuple[float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise InputError(f"demo tomogram {self.name}", f"format {self.format!r} is not one of {FORMATS}")
+
+    @property
+    def spec(self) -> TomogramSpec:
+        """The simulation behind this demo."""
+        return TomogramSpec(shape=self.shape, voxel_size=self.voxel_size, dose=self.dose, seed=self.seed)
 
 
-def _float32(mean: float, spread: float) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda unit: (mean + spread * unit).astype(np.float32)
+def stored_as(dtype: str, spread: float = 1.0, offset: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """A `DemoTomogram.scale`: float32 `offset + spread × volume`, or the portal's integer quantisation.
 
+    Parameters
+    ----------
+    dtype
+        "float32", or "int8", "int16", "uint8" (quantised by `quantise`).
+    spread, offset
+        The float32 values' spread and centre.
 
-def _uint8(unit: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(128 + 28 * unit), 0, 255).astype(np.uint8)
+    Returns
+    -------
+    callable
+        The scaling.
+    """
+    if np.dtype(dtype) == np.float32:
+        return lambda unit: (np.float32(offset) + np.float32(spread) * unit).astype(np.float32)
+    return lambda unit: quantise(unit, dtype)
 
 
 DEMO_TOMOGRAMS = (
-    DemoTomogram("demo-vesicles", (128, 384, 384), 13.48, "ngff-0.4", _float32(0.0, 0.1), seed=1),
-    DemoTomogram("demo-ribosomes", (160, 512, 512), 7.56, "ngff-0.4", _float32(150.0, 2.0e4), seed=2),
-    DemoTomogram("demo-faint", (64, 256, 256), 10.0, "mrc", _float32(2.0e-3, 1.0e-3), seed=3, bright_edge=True),
-    DemoTomogram("demo-uint8", (96, 320, 320), 16.8, "ngff-0.5", _uint8, seed=4),
+    DemoTomogram("demo-lamella", (96, 320, 320), 10.0, "ngff-0.4", stored_as("float32", 2.0e4), seed=1),
+    DemoTomogram("demo-int8", (112, 320, 320), 7.56, "ngff-0.5", stored_as("int8"), seed=2),
+    DemoTomogram(
+        "demo-int16-header", (80, 256, 288), 10.0, "mrc", stored_as("int16"), seed=3,
+        mrc_origin=(-1440.0, 2560.0, 96.0), mrc_voxel_size=(10.0, 10.0, 10.5),
+    ),  # fmt: skip
+    DemoTomogram("demo-low-dose", (64, 256, 256), 13.48, "ngff-0.4", stored_as("uint8"), seed=4, dose=30.0),
 )
 
 
-def _paint_shell(volume: np.ndarray, centre: np.ndarray, radius: float, thickness: float, value: float) -> None:
-    lo = np.maximum(np.floor(centre - radius - thickness).astype(int), 0)
-    hi = np.minimum(np.ceil(centre + radius + thickness).astype(int) + 1, volume.shape)
-    grids = np.ogrid[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
-    distance = np.sqrt(sum((g - c) ** 2 for g, c in zip(grids, centre)))
-    profile = np.exp(-(((distance - radius) / thickness) ** 2))
-    volume[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]] += value * profile
+def demo_volume(demo: DemoTomogram) -> np.ndarray:
+    """The demo's stored voxels: its simulation, scaled to unit spread, then `demo.scale`.
+
+    Parameters
+    ----------
+    demo
+        The demo tomogram.
+
+    Returns
+    -------
+    numpy.ndarray
+        (z, y, x) voxels in the demo's dtype.
+    """
+    volume = simulate_tomogram(demo.spec)
+    spread = float(volume.std(dtype=np.float64))
+    unit = (volume - np.float32(volume.mean(dtype=np.float64))) / np.float32(spread if spread > 0 else 1.0)
+    return demo.scale(unit)
 
 
-def _slab_profile(depth: int, rng: np.random.Generator) -> np.ndarray:
-    half_thickness = depth * rng.uniform(0.25, 0.35)
-    z = np.arange(depth) - (depth / 2 - 0.5)
-    return 1.0 / (1.0 + np.exp((np.abs(z) - half_thickness) / 2.5))
-
-
-def synthetic_tomogram(shape: tuple[int, int, int], seed: int, bright_edge: bool = False) -> np.ndarray:
-    """A float32 tomogram-like volume of unit spread: structures in a central slab, noise everywhere."""
-    rng = np.random.default_rng(seed)
-    depth, height, width = shape
-    slab = _slab_profile(depth, rng)
-    structure = np.zeros(shape, dtype=np.float32)
-    slab_depth = max(1, int(np.sum(slab > 0.5)))
-    z_low = (depth - slab_depth) // 2
-    for _ in range(max(4, height * width // 12000)):
-        radius = rng.uniform(12, 35)
-        centre = np.array([z_low + rng.uniform(0, slab_depth), rng.uniform(0, height), rng.uniform(0, width)])
-        _paint_shell(structure, centre, radius, 1.6, -2.2)
-    for _ in range(height * width // 250):
-        centre = np.array([z_low + rng.uniform(0, slab_depth), rng.uniform(0, height), rng.uniform(0, width)])
-        _paint_shell(structure, centre, 0.0, rng.uniform(3.5, 6.0), -2.5)
-    structure *= slab[:, None, None]
-    yy, xx = np.mgrid[0:height, 0:width]
-    edge = (xx - 0.18 * width - 0.25 * (yy - height / 2)) < 0
-    structure[:, edge] += 3.0 if bright_edge else -3.0
-    structure = ndimage.gaussian_filter(structure, 1.0)
-    noise = ndimage.gaussian_filter(rng.standard_normal(shape, dtype=np.float32), 1.2) * 2.5
-    noise += 0.35 * rng.standard_normal(shape, dtype=np.float32)
-    noise *= (0.6 + 0.4 * slab)[:, None, None]
-    volume = structure + noise
-    volume -= volume.mean(dtype=np.float64)
-    volume /= volume.std(dtype=np.float64)
-    return volume.astype(np.float32)
-
-
-def _write_mrc(target: Path, data: np.ndarray, voxel_size: float) -> None:
+def _write_mrc(target: Path, data: np.ndarray, demo: DemoTomogram) -> None:
     with atomic_file(target) as tmp:
         with mrcfile.new(tmp, overwrite=True) as mrc:
             mrc.set_data(data)
-            mrc.voxel_size = voxel_size
+            mrc.voxel_size = demo.mrc_voxel_size or (demo.voxel_size,) * 3
+            mrc.header.origin = demo.mrc_origin
+            mrc.update_header_stats()
 
 
 def _write_ngff_05(target: Path, data: np.ndarray, voxel_size: float, name: str) -> None:
@@ -107,11 +145,24 @@ def _write_ngff_05(target: Path, data: np.ndarray, voxel_size: float, name: str)
 
 
 def write_demo_tomogram(landing: Path, demo: DemoTomogram) -> Path:
-    """Write one demo tomogram into `landing` (atomically) and return its path."""
-    data = demo.scale(synthetic_tomogram(demo.shape, demo.seed, demo.bright_edge))
+    """Simulate one demo tomogram and write it into `landing` (atomically).
+
+    Parameters
+    ----------
+    landing
+        The tomogram landing folder.
+    demo
+        What to simulate and how to store it.
+
+    Returns
+    -------
+    Path
+        The written `.mrc` file or `.zarr` folder.
+    """
+    data = demo_volume(demo)
     if demo.format == "mrc":
         target = landing / f"{demo.name}.mrc"
-        _write_mrc(target, data, demo.voxel_size)
+        _write_mrc(target, data, demo)
     elif demo.format == "ngff-0.5":
         target = landing / f"{demo.name}.zarr"
         _write_ngff_05(target, data, demo.voxel_size, demo.name)
@@ -123,7 +174,20 @@ def write_demo_tomogram(landing: Path, demo: DemoTomogram) -> Path:
 
 
 def write_demo_tomograms(landing: Path, demos: tuple[DemoTomogram, ...] = DEMO_TOMOGRAMS) -> list[Path]:
-    """Write every demo tomogram into `landing`, skipping those already there."""
+    """Write every demo tomogram into `landing`, skipping those already there.
+
+    Parameters
+    ----------
+    landing
+        The tomogram landing folder (created if missing).
+    demos
+        The demos to write.
+
+    Returns
+    -------
+    list of Path
+        Each demo's file or folder, in `demos` order.
+    """
     landing.mkdir(parents=True, exist_ok=True)
     paths = []
     for demo in demos:

@@ -7,6 +7,7 @@ from pathlib import Path
 from em_assets.core.errors import InputError
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.landing import find_landing_tomogram
+from em_assets.core.tomograms.ngff import set_translation
 from em_assets.core.tomograms.record import LevelRecord, TomogramRecord
 from em_assets.core.tomograms.volumes import (
     Multiscale,
@@ -41,12 +42,14 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramReco
         if isinstance(error, InputError):
             raise
         raise InputError(source.path, f"could not be read: {error}") from None
+    set_translation(dest / TOMOGRAM_ZARR, source.translation)
     record = TomogramRecord(
         key=key,
         source=str(source.path),
         source_format=source.format,
         dtype=str(multiscale.arrays[0].dtype),
         levels=level_records(multiscale),
+        translation=source.translation,
     )
     record.save(dest)
     return record

@@ -198,4 +198,35 @@ def tomogram_state(
         layer["_projectionScale"] = PROJECTION_SCALE
         layers.append(layer)
     layers.sort(key=lambda layer: layer.get("visible", True), reverse=True)
-    return combine_json_layers(layers, scale)
+    state = combine_json_layers(layers, scale)
+    if not record.public_url:
+        state["position"] = placed_position(state["position"], record.translation, voxel_size)
+    return state
+
+
+def placed_position(
+    position: Sequence[float], translation: Sequence[float], voxel_size: Sequence[float]
+) -> list[float | int]:
+    """The viewer position (x, y, z, in voxels) moved by the volume's translation (z, y, x, Å).
+
+    Neuroglancer reads the NGFF translation of the stored copy and places the volume there, so the
+    centre the viewer opens on moves by the same amount, counted in voxels of the global dimensions.
+
+    Parameters
+    ----------
+    position
+        The centre of the untranslated volume, x, y, z in voxels.
+    translation
+        The first voxel's position, z, y, x in Å.
+    voxel_size
+        The voxel size, z, y, x in Å.
+
+    Returns
+    -------
+    list
+        The moved position (unchanged, integers kept, when the translation is zero).
+    """
+    if not any(translation):
+        return list(position)
+    shifts = [float(translation[axis]) / float(voxel_size[axis]) for axis in (2, 1, 0)]
+    return [float(p) + shift for p, shift in zip(position, shifts)]

@@ -23,7 +23,12 @@ class LevelRecord:
 
 @dataclass(frozen=True)
 class TomogramRecord:
-    """An ingested tomogram: where it came from, its geometry, and a public URL if it has one."""
+    """An ingested tomogram: where it came from, its geometry, and a public URL if it has one.
+
+    `translation` is the position (z, y, x, Å) of the first voxel, from the source's header or NGFF
+    metadata; `portal_limits` the contrast limits the CryoET Data Portal publishes for it, by
+    dimension ("2d", "3d"), when it comes from the portal.
+    """
 
     key: str
     source: str
@@ -34,6 +39,8 @@ class TomogramRecord:
     public_shape: tuple[int, int, int] | None = None
     public_voxel_size: tuple[float, float, float] | None = None
     links: dict[str, str] = field(default_factory=dict)
+    translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    portal_limits: dict[str, tuple[float, float]] | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -66,7 +73,9 @@ class TomogramRecord:
         levels = [
             LevelRecord(level["path"], tuple(level["shape"]), tuple(level["voxel_size"])) for level in data.pop("levels")
         ]
-        for name in ("public_shape", "public_voxel_size"):
+        for name in ("public_shape", "public_voxel_size", "translation"):
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
+        if data.get("portal_limits") is not None:
+            data["portal_limits"] = {key: tuple(pair) for key, pair in data["portal_limits"].items()}
         return cls(levels=levels, **data)

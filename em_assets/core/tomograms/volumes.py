@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mrcfile
 import numcodecs
 import numpy as np
 import zarr
 
 from em_assets.core.errors import InputError
+from em_assets.core.tomograms.axes import oriented
+from em_assets.core.tomograms.mrc import open_mrc
 from em_assets.core.tomograms.ngff import (
+    NO_OFFSET,
     MultiscaleLevel,
     build_multiscales,
-    parse_multiscale_levels,
+    parse_multiscale,
 )
 
 MRC_SUFFIXES = (".mrc", ".rec", ".map")
@@ -28,23 +30,31 @@ WORKERS = 2
 
 @dataclass(frozen=True)
 class SourceVolume:
-    """A tomogram in the landing folder, opened without reading its voxels."""
+    """A tomogram in the landing folder, opened without reading its voxels.
+
+    `data` is (z, y, x); `voxel_size` and `translation` (the first voxel's position) are (z, y, x) in Å.
+    """
 
     path: Path
     data: Any
     voxel_size: tuple[float, float, float]
     format: str
+    translation: tuple[float, float, float] = NO_OFFSET
 
 
 @dataclass(frozen=True)
 class Multiscale:
-    """A local NGFF multiscale: its levels' paths and voxel sizes, and their zarr arrays."""
+    """A local NGFF multiscale: its levels' paths, voxel sizes and translations, and their arrays.
+
+    Each array is the level's zarr array, or a lazy (z, y, x) view of it (`OrientedArray`) when the
+    group stores another axis order or a non-native byte order.
+    """
 
     path: Path
     levels: list[MultiscaleLevel]
-    arrays: list[zarr.Array] = field(repr=False)
+    arrays: list[Any] = field(repr=False)
 
-    def array(self, level: int) -> zarr.Array:
+    def array(self, level: int) -> Any:
         """The array of `level` (negative counts from the lowest resolution)."""
         try:
             return self.arrays[level]
@@ -53,56 +63,72 @@ class Multiscale:
 
 
 def open_source_volume(path: Path) -> SourceVolume:
-    """Open an MRC file or an OME-Zarr folder as a lazily read 3-D volume."""
+    """Open an MRC file or an OME-Zarr folder as a lazily read (z, y, x) volume with its geometry.
+
+    Parameters
+    ----------
+    path
+        An MRC file (.mrc, .rec, .map) or an OME-Zarr (NGFF 0.4 or 0.5) multiscale folder.
+
+    Returns
+    -------
+    SourceVolume
+        The full-resolution voxels in (z, y, x) order, their size and the first voxel's position in Å.
+
+    Raises
+    ------
+    InputError
+        If `path` is missing, of another kind, or its header or metadata cannot be read as a volume.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, "does not exist")
     if path.is_file() and path.suffix.lower() in MRC_SUFFIXES:
-        return _open_mrc(path)
+        volume = open_mrc(path)
+        return SourceVolume(path, volume.data, volume.voxel_size, "mrc", volume.translation)
     if path.is_dir():
         multiscale = open_multiscale(path)
-        return SourceVolume(path, multiscale.arrays[0], multiscale.levels[0].voxel_size, "ome-zarr")
+        level = multiscale.levels[0]
+        return SourceVolume(path, multiscale.arrays[0], level.voxel_size, "ome-zarr", level.translation)
     raise InputError(path, "is neither an MRC file (.mrc, .rec, .map) nor an OME-Zarr folder")
 
 
-def _open_mrc(path: Path) -> SourceVolume:
-    try:
-        with mrcfile.open(path, mode="r", header_only=True, permissive=False) as mrc:
-            header = mrc.header
-            dtype = mrcfile.utils.data_dtype_from_header(header)
-            shape = tuple(int(n) for n in mrcfile.utils.data_shape_from_header(header))
-            voxel = mrc.voxel_size
-            offset = 1024 + int(header.nsymbt)
-    except (ValueError, OSError) as error:
-        raise InputError(path, f"is not a readable MRC file ({error})") from None
-    if len(shape) != 3 or min(shape) < 1:
-        raise InputError(path, f"is not a 3-D volume (shape {shape})")
-    expected = offset + int(np.prod(shape)) * dtype.itemsize
-    if path.stat().st_size < expected:
-        raise InputError(path, f"is truncated: {path.stat().st_size} bytes, the header promises {expected}")
-    data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
-    sizes = tuple(float(v) if float(v) > 0 else 1.0 for v in (voxel.z, voxel.y, voxel.x))
-    return SourceVolume(path, data, sizes, "mrc")
-
-
 def open_multiscale(path: Path) -> Multiscale:
-    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5) for reading."""
+    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5) for reading, every level seen as (z, y, x).
+
+    Parameters
+    ----------
+    path
+        The multiscale group.
+
+    Returns
+    -------
+    Multiscale
+        Its levels (voxel sizes and translations in Å) and their arrays, reordered lazily to
+        (z, y, x) when stored in another axis order.
+
+    Raises
+    ------
+    InputError
+        If `path` is not a zarr group, its NGFF metadata is malformed, or a listed level is missing
+        or not 3-D.
+    """
     path = Path(path)
     try:
         group = zarr.open_group(str(path), mode="r")
     except (FileNotFoundError, ValueError, KeyError) as error:
         raise InputError(path, f"is not a zarr group ({error})") from None
-    levels = parse_multiscale_levels(dict(group.attrs), path)
+    parsed = parse_multiscale(dict(group.attrs), path)
     arrays = []
-    for level in levels:
+    for level in parsed.levels:
         try:
             array = group[level.path]
         except KeyError:
             raise InputError(path, f"lists level {level.path!r} but has no such array") from None
-        if array.ndim != 3:
-            raise InputError(path, f"level {level.path!r} is not 3-D (shape {array.shape})")
-        arrays.append(array)
-    return Multiscale(path, levels, arrays)
+        if not isinstance(array, zarr.Array) or array.ndim != 3:
+            raise InputError(path, f"level {level.path!r} is not 3-D (shape {getattr(array, 'shape', None)})")
+        arrays.append(oriented(array, parsed.order))
+    return Multiscale(path, parsed.levels, arrays)
 
 
 def _for_each_slab(depth: int, step: int, work: Callable[[int, int], None]) -> None:

@@ -10,8 +10,11 @@ from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
 from em_assets.core.contrast.plot import plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
+from em_assets.core.portal.neuroglancer_config import limits_difference_percent
 from em_assets.core.render import markdown_image
 from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
+from em_assets.core.tomograms.ngff import write_display_window
+from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
@@ -19,6 +22,18 @@ from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
 
 LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
 LIMITS_CHECK_SPEC = dg.AssetCheckSpec(LIMITS_CHECK, asset="contrast_limits", blocking=True)
+PORTAL_CHECK = "limits_near_the_portal_published_limits"
+PORTAL_TOLERANCE_PERCENT = 10.0
+ROBUST_QUANTILES = (0.001, 0.999)
+PORTAL_CHECK_SPEC = dg.AssetCheckSpec(
+    PORTAL_CHECK,
+    asset="contrast_limits",
+    description=(
+        f"Warns when the 2D or 3D limits lie more than {PORTAL_TOLERANCE_PERCENT:g}% of the robust "
+        "(0.1-99.9 percentile) range from those the CryoET Data Portal publishes in the tomogram's "
+        "neuroglancerConfig; passes with nothing to compare for landing tomograms."
+    ),
+)
 
 Method = Literal["gmm", "cdf"]
 
@@ -51,7 +66,35 @@ def limits_check(report: ContrastReport) -> dg.AssetCheckResult:
     )
 
 
-@tomogram_asset(deps=[sampled_voxels], kinds={"json"}, check_specs=[LIMITS_CHECK_SPEC])
+def portal_check(
+    chosen: dict[str, list[float]], portal_limits: dict[str, tuple[float, float]] | None, robust: tuple[float, float]
+) -> dg.AssetCheckResult:
+    """How far the chosen 2D and 3D limits lie from the portal's, in % of the robust range."""
+    if not portal_limits:
+        return dg.AssetCheckResult(
+            check_name=PORTAL_CHECK, passed=True, description="no portal-published limits to compare with"
+        )
+    differences = {
+        dimension: limits_difference_percent(chosen[dimension], pair, robust)
+        for dimension, pair in sorted(portal_limits.items())
+    }
+    far = [d for d, v in differences.items() if not v <= PORTAL_TOLERANCE_PERCENT]
+    summary = ", ".join(f"{d} {v:.1f}%" for d, v in differences.items())
+    verdict = f"{' and '.join(far)} beyond" if far else "within"
+    return dg.AssetCheckResult(
+        check_name=PORTAL_CHECK,
+        passed=not far,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{verdict} {PORTAL_TOLERANCE_PERCENT:g}% of the portal's limits ({summary} of the robust range)",
+        metadata={
+            **{f"difference_{d}_percent": v for d, v in differences.items()},
+            **{f"portal_{d}": str(list(pair)) for d, pair in sorted(portal_limits.items())},
+            "robust_range": str(list(robust)),
+        },
+    )
+
+
+@tomogram_asset(deps=[sampled_voxels], kinds={"json"}, check_specs=[LIMITS_CHECK_SPEC, PORTAL_CHECK_SPEC])
 @input_errors_as_failures()
 def contrast_limits(
     context: dg.AssetExecutionContext, config: ContrastConfig, store: StoreResource
@@ -70,6 +113,13 @@ def contrast_limits(
     with atomic_directory(folder) as tmp:
         (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
         (tmp / CONTRAST_PLOT).write_bytes(plot)
+    record = TomogramRecord.load(store.layout.raw_tomogram_dir(key))
+    omero = write_display_window(
+        store.layout.tomogram_zarr(key), document["2d"]["limits"], report.data_range, key, record.shape[0] // 2
+    )
+    histogram = summary.widest.histogram
+    robust = (float(histogram.quantile(ROBUST_QUANTILES[0])), float(histogram.quantile(ROBUST_QUANTILES[1])))
+    chosen = {"2d": document["2d"]["limits"], "3d": document["3d"]["limits"]}
     return dg.MaterializeResult(
         metadata={
             "engine": report.engine,
@@ -81,6 +131,7 @@ def contrast_limits(
             "limits_3d": config.limits_3d,
             "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
             "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
+            "omero_window": dg.MetadataValue.json(omero["channels"][0]["window"]),
         },
-        check_results=[limits_check(report)],
+        check_results=[limits_check(report), portal_check(chosen, record.portal_limits, robust)],
     )

@@ -55,6 +55,8 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
         "shape_zyx": str(list(record.shape)),
         "dtype": record.dtype,
         "voxel_size_angstrom_zyx": str(list(record.voxel_size)),
+        "translation_angstrom_zyx": str(list(record.translation)),
+        **({f"portal_limits_{d}": str(list(pair)) for d, pair in record.portal_limits.items()} if record.portal_limits else {}),
         "levels": dg.MetadataValue.json([{"path": l.path, "shape": list(l.shape)} for l in record.levels]),
         **({"public_url": dg.MetadataValue.url(record.public_url)} if record.public_url else {}),
         **{name: dg.MetadataValue.url(url) for name, url in record.links.items()},

@@ -42,6 +42,14 @@ def test_sensor_runs_two_partitions_end_to_end(
     limits = json.loads((layout.limits_file("small-mrc")).read_text())
     assert state["layers"][0]["shaderControls"]["contrast"]["range"] != limits["gmm"]
     assert limits["gmm"][0] < limits["gmm"][1]
+    for key in ("small-mrc", "small-zarr"):
+        chosen = json.loads(layout.limits_file(key).read_text())
+        omero = json.loads((layout.tomogram_zarr(key) / ".zattrs").read_text())["omero"]
+        low, high = chosen["data_range"]
+        assert omero["channels"][0]["window"] == {
+            "min": low, "max": high, "start": chosen["2d"]["limits"][0], "end": chosen["2d"]["limits"][1]
+        }
+    assert _check_passed(instance, "contrast_limits", "limits_near_the_portal_published_limits")
 
 
 def test_catalogue_follows_new_partitions(

@@ -6,17 +6,26 @@ import json
 
 import dagster as dg
 import numpy as np
+import pytest
 import zarr
 
 from em_assets.cli import main
 from em_assets.core.store import StoreLayout
+from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.local_runs import (
     code_location,
     local_instance,
     run_sensor_once,
 )
+from em_assets.defs.tomograms.contrast_limits import (
+    PORTAL_CHECK,
+    PORTAL_TOLERANCE_PERCENT,
+)
 from em_assets.defs.tomograms.portal_sensor import portal_sensor
-from em_assets_tests.fixtures.portal.portal_records import MISSING_ZARR_TOMOGRAM
+from em_assets_tests.fixtures.portal.portal_records import (
+    MISSING_ZARR_TOMOGRAM,
+    published_limits,
+)
 from em_assets_tests.fixtures.portal.servers import PortalWorld
 
 
@@ -40,6 +49,25 @@ def test_portal_partition_from_raw_to_state_uses_the_public_zarr(
     for asset in ("raw_tomogram", "sampled_voxels", "contrast_limits", "neuroglancer_state"):
         event = instance.get_latest_materialization_event(dg.AssetKey(asset))
         assert event is not None and event.dagster_event.partition == "portal-773"
+
+    published = published_limits(portal.tomograms[773])
+    record = TomogramRecord.load(layout.raw_tomogram_dir("portal-773"))
+    assert record.portal_limits == pytest.approx(published)
+    limits = json.loads(layout.limits_file("portal-773").read_text())
+    window = json.loads((copy / ".zattrs").read_text())["omero"]["channels"][0]["window"]
+    assert [window["start"], window["end"]] == limits["2d"]["limits"]
+    key = dg.AssetCheckKey(dg.AssetKey("contrast_limits"), PORTAL_CHECK)
+    check = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key].event
+    evaluation = check.dagster_event.event_specific_data
+    robust = json.loads(evaluation.metadata["robust_range"].value)
+    for dimension in ("2d", "3d"):
+        ours, theirs = limits[dimension]["limits"], published[dimension]
+        expected = 100 * max(abs(ours[0] - theirs[0]), abs(ours[1] - theirs[1])) / (robust[1] - robust[0])
+        assert evaluation.metadata[f"difference_{dimension}_percent"].value == pytest.approx(expected)
+    assert evaluation.passed == all(
+        evaluation.metadata[f"difference_{d}_percent"].value <= PORTAL_TOLERANCE_PERCENT for d in ("2d", "3d")
+    )
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN and "of the robust range" in evaluation.description
 
 
 def test_sensor_runs_new_portal_tomograms_and_a_missing_zarr_fails_its_partition_clearly(
