@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
-from em_assets.core.landing import LandingEntry, LandingScan, fingerprint
-from em_assets.core.store import PARTITION_KEY_PATTERN
+from em_assets.core.landing import LandingScan, LandingScanner
+from em_assets.core.store import PARTITION_KEY_PATTERN, PARTITION_KEY_RULE
 from em_assets.core.tomograms.volumes import MRC_SUFFIXES
 
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")
@@ -25,22 +25,36 @@ def landing_key(path: Path) -> str | None:
 
 
 def scan_tomogram_landing(folder: Path) -> LandingScan:
-    """Every tomogram in `folder` (sorted), with names that are not valid keys or that clash refused."""
-    entries: dict[str, LandingEntry] = {}
-    refused: dict[str, str] = {}
-    if not folder.is_dir():
-        return LandingScan(entries, refused)
-    for path in sorted(folder.iterdir()):
+    """Every tomogram in `folder` (sorted), with names that are not valid keys or that clash refused.
+
+    Parameters
+    ----------
+    folder : Path
+        The tomogram landing folder (missing: nothing landed).
+
+    Returns
+    -------
+    LandingScan
+        Entries by key with cheap fingerprints; refused paths (bad or clashing names, unreadable
+        items) with the reason.
+
+    Raises
+    ------
+    OSError
+        If `folder` exists but cannot be listed.
+    """
+    scanner = LandingScanner(folder)
+    for path in scanner.listing():
         key = landing_key(path)
         if key is None:
             continue
         if not PARTITION_KEY_PATTERN.match(key):
-            refused[str(path)] = f"{key!r} is not a valid partition key"
-        elif key in entries:
-            refused[str(path)] = f"key {key!r} is already taken by {entries[key].path.name}"
+            scanner.refuse(path, f"{key!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+        elif key in scanner.entries:
+            scanner.refuse(path, f"key {key!r} is already taken by {scanner.entries[key].path.name}")
         else:
-            entries[key] = LandingEntry(key, path, fingerprint(path))
-    return LandingScan(entries, refused)
+            scanner.accept(key, path)
+    return scanner.scan()
 
 
 def find_landing_tomogram(folder: Path, key: str) -> Path:
