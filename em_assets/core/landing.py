@@ -36,22 +36,39 @@ def _record(digest: hashlib._Hash, relative: str, status: os.stat_result) -> int
     return status.st_ctime_ns
 
 
-def _probe_metadata(folder: str, relative: str, digest: hashlib._Hash) -> int:
+def _probe_metadata(folder: str, relative: str, digest: hashlib._Hash, groups: tuple[tuple[str, ...], ...]) -> int:
+    """Stat a folder's metadata without listing it: for each group of names, the first name decides
+    whether the others are looked for, and the first group found ends the search."""
     newest = 0
-    for name in sorted(METADATA_NAMES):
-        try:
-            status = os.stat(os.path.join(folder, name), follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        newest = max(newest, _record(digest, f"{relative}/{name}", status))
+    for names in groups:
+        for name in names:
+            try:
+                status = os.stat(f"{folder}/{name}", follow_symlinks=False)
+            except FileNotFoundError:
+                if name == names[0]:
+                    break
+                continue
+            newest = max(newest, _record(digest, f"{relative}/{name}", status))
+        else:
+            return newest
     return newest
 
 
-def _walk(folder: str, relative: str, status: os.stat_result, digest: hashlib._Hash, probe: bool) -> int:
-    """Record `folder` and what lies below it; return the newest change time seen."""
+ARRAY_METADATA = ((".zarray", ".zattrs"), ("zarr.json",))
+ITEM_METADATA = tuple((name,) for name in sorted(METADATA_NAMES))
+
+
+def _walk(
+    folder: str, relative: str, status: os.stat_result, digest: hashlib._Hash, probe: tuple[tuple[str, ...], ...]
+) -> int:
+    """Record `folder` and what lies below it; return the newest change time seen.
+
+    A folder without sub-folders is not listed: its time covers its entries, and the metadata names
+    in `probe` are looked for directly (array metadata below a folder holding metadata, every name at
+    the item's top, nothing in chunk folders)."""
     newest = _record(digest, relative, status)
     if status.st_nlink == LEAF_LINK_COUNT:
-        return max(newest, _probe_metadata(folder, relative, digest)) if probe else newest
+        return max(newest, _probe_metadata(folder, relative, digest, probe))
     folders, metadata = [], []
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -63,17 +80,20 @@ def _walk(folder: str, relative: str, status: os.stat_result, digest: hashlib._H
         newest = max(newest, _record(digest, f"{relative}/{entry.name}", entry.stat(follow_symlinks=False)))
     for entry in sorted(folders, key=lambda e: e.name):
         child = f"{relative}/{entry.name}"
-        newest = max(newest, _walk(entry.path, child, entry.stat(follow_symlinks=False), digest, bool(metadata)))
+        below = ARRAY_METADATA if metadata else ()
+        newest = max(newest, _walk(entry.path, child, entry.stat(follow_symlinks=False), digest, below))
     return newest
 
 
-def fingerprint(path: Path) -> Fingerprint:
+def fingerprint(path: Path, status: os.stat_result | None = None) -> Fingerprint:
     """A cheap fingerprint of a landing item: stats of the file, or of a folder's structure and metadata.
 
     Parameters
     ----------
     path : Path
         A file or a folder.
+    status : os.stat_result, optional
+        `path`'s status if the caller has it already (from a folder listing).
 
     Returns
     -------
@@ -88,9 +108,9 @@ def fingerprint(path: Path) -> Fingerprint:
         If `path` or a folder below it cannot be read.
     """
     digest = hashlib.sha256()
-    status = os.stat(path)
+    status = status or os.stat(path)
     if stat.S_ISDIR(status.st_mode):
-        newest = _walk(str(path), path.name, status, digest, probe=True)
+        newest = _walk(str(path), path.name, status, digest, ITEM_METADATA)
     else:
         newest = _record(digest, path.name, status)
     return Fingerprint(digest.hexdigest()[:16], newest)
@@ -142,24 +162,26 @@ class LandingScanner:
         self.fingerprints: dict[str, str] = {}
         self.newest_ns = 0
 
-    def listing(self) -> list[Path]:
-        """The landing folder's entries, sorted (none if it does not exist); OSError if unreadable."""
+    def listing(self) -> list[os.DirEntry]:
+        """The landing folder's entries, sorted by name (none if it does not exist); OSError if unreadable."""
         try:
             self.newest_ns = os.stat(self.folder).st_ctime_ns
         except FileNotFoundError:
             return []
         with os.scandir(self.folder) as entries:
-            return sorted(Path(entry.path) for entry in entries)
+            return sorted(entries, key=lambda entry: entry.name)
 
-    def refuse(self, path: Path, reason: str) -> None:
+    def refuse(self, path: Path | os.DirEntry, reason: str) -> None:
         """Refuse `path` for `reason`."""
+        path = Path(path)
         self.refused[str(path)] = reason
         self.fingerprints[str(path)] = refusal_fingerprint(path, reason)
 
-    def accept(self, key: str, path: Path) -> None:
-        """Fingerprint `path` as the item of `key`; an unreadable item is refused instead."""
+    def accept(self, key: str, item: os.DirEntry) -> None:
+        """Fingerprint `item` as the item of `key`; an unreadable item is refused instead."""
+        path = Path(item.path)
         try:
-            found = fingerprint(path)
+            found = fingerprint(path, item.stat())
         except OSError as error:
             self.refuse(path, f"cannot be read ({error.strerror or error})")
             return

@@ -28,14 +28,14 @@ def scan_em_landing(folder: Path) -> LandingScan:
         If `folder` exists but cannot be listed.
     """
     scanner = LandingScanner(folder)
-    for path in scanner.listing():
-        if path.name.startswith(".") or not path.is_dir():
+    for item in scanner.listing():
+        if item.name.startswith(".") or not item.is_dir():
             continue
-        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (path / name).is_dir()]
+        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (Path(item.path) / name).is_dir()]
         if missing:
-            scanner.refuse(path, f"no {' or '.join(name + '/' for name in missing)} sub-folder")
-        elif not PARTITION_KEY_PATTERN.match(path.name):
-            scanner.refuse(path, f"{path.name!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+            scanner.refuse(item, f"no {' or '.join(name + '/' for name in missing)} sub-folder")
+        elif not PARTITION_KEY_PATTERN.match(item.name):
+            scanner.refuse(item, f"{item.name!r} is not a valid partition key: {PARTITION_KEY_RULE}")
         else:
-            scanner.accept(path.name, path)
+            scanner.accept(item.name, item)
     return scanner.scan()

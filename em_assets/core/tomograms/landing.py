@@ -12,15 +12,14 @@ from em_assets.core.tomograms.volumes import MRC_SUFFIXES
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")
 
 
-def landing_key(path: Path) -> str | None:
-    """The partition key a landing path would get, or None if it is not a tomogram by its name."""
-    name = path.name
+def landing_key(name: str, is_dir: bool) -> str | None:
+    """The partition key a landing item would get, or None if it is not a tomogram by its name."""
     if name.startswith("."):
         return None
-    if path.is_dir():
+    if is_dir:
         suffix = next((s for s in ZARR_SUFFIXES if name.lower().endswith(s)), None)
     else:
-        suffix = path.suffix if path.suffix.lower() in MRC_SUFFIXES else None
+        suffix = next((s for s in MRC_SUFFIXES if name.lower().endswith(s)), None)
     return name[: -len(suffix)] if suffix else None
 
 
@@ -44,16 +43,16 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
         If `folder` exists but cannot be listed.
     """
     scanner = LandingScanner(folder)
-    for path in scanner.listing():
-        key = landing_key(path)
+    for item in scanner.listing():
+        key = landing_key(item.name, item.is_dir())
         if key is None:
             continue
         if not PARTITION_KEY_PATTERN.match(key):
-            scanner.refuse(path, f"{key!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+            scanner.refuse(item, f"{key!r} is not a valid partition key: {PARTITION_KEY_RULE}")
         elif key in scanner.entries:
-            scanner.refuse(path, f"key {key!r} is already taken by {scanner.entries[key].path.name}")
+            scanner.refuse(item, f"key {key!r} is already taken by {scanner.entries[key].path.name}")
         else:
-            scanner.accept(key, path)
+            scanner.accept(key, item)
     return scanner.scan()
 
 
