@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from em_assets.dagster_support.local_runs import (
     run_automation_once,
     run_sensor_once,
 )
+from em_assets.defs.resources import LANDING_QUIET_VARIABLE
 from em_assets.defs.synapses.landing_sensor import em_landing_sensor
 from em_assets.defs.tomograms.landing_sensor import tomogram_landing_sensor
 from em_assets.defs.tomograms.partitions import tomogram_partitions
@@ -72,6 +74,7 @@ def print_synapse_summary(layout: StoreLayout) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
+    os.environ[LANDING_QUIET_VARIABLE] = "0"  # the demo's items are complete before the sensors tick
     layout = StoreLayout(default_home())
     instance = local_instance()
     defs = code_location()

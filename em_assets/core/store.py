@@ -25,6 +25,7 @@ PAIRING_FILE = "pairing.json"
 MANIFEST_FILE = "manifest.json"
 MONTAGE_FILE = "montage.png"
 META_FILE = "meta.csv"
+PARTITION_KEY_RULE = "allowed names match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 
 
 def validate_partition_key(key: str) -> str:

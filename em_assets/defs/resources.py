@@ -29,17 +29,36 @@ DEFAULT_LOCAL_DATA_URL = "http://127.0.0.1:8765"
 PORTAL_URL_VARIABLE = "EM_ASSETS_PORTAL_URL"
 PORTAL_DATASETS_VARIABLE = "EM_ASSETS_PORTAL_DATASETS"
 PORTAL_TRANSPORTS = ("https", "s3")
+LANDING_QUIET_VARIABLE = "EM_ASSETS_LANDING_QUIET_SECONDS"
+DEFAULT_LANDING_QUIET_SECONDS = 45.0
 
 
 class StoreResource(dg.ConfigurableResource):
     """EM_ASSETS_HOME: `landing/` for the sensors, `store/<asset>/<partition>/` for the assets."""
 
     home: str = ""
+    landing_quiet_seconds: float | None = Field(
+        default=None,
+        description=(
+            "How long a landing item must stay unchanged before it is ingested; "
+            f"unset: ${LANDING_QUIET_VARIABLE}, else {DEFAULT_LANDING_QUIET_SECONDS:g}"
+        ),
+    )
 
     @property
     def layout(self) -> StoreLayout:
         """The folder layout below the configured home (EM_ASSETS_HOME or ./data by default)."""
         return StoreLayout(Path(self.home).resolve() if self.home else default_home())
+
+    def quiet_seconds(self) -> float:
+        """The landing quiet period, with the environment filling an unset field."""
+        if self.landing_quiet_seconds is not None:
+            return self.landing_quiet_seconds
+        text = os.environ.get(LANDING_QUIET_VARIABLE, "")
+        try:
+            return float(text) if text else DEFAULT_LANDING_QUIET_SECONDS
+        except ValueError:
+            raise InputError(f"${LANDING_QUIET_VARIABLE}={text!r}", "expected a number of seconds") from None
 
 
 class NeuroglancerResource(dg.ConfigurableResource):

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from em_assets.core.landing import LandingEntry, LandingScan, fingerprint
-from em_assets.core.store import PARTITION_KEY_PATTERN
+from em_assets.core.landing import LandingScan, LandingScanner
+from em_assets.core.store import PARTITION_KEY_PATTERN, PARTITION_KEY_RULE
 from em_assets.core.synapses.pairing import EM_FOLDER, MASK_FOLDER
 
 
 def scan_em_landing(folder: Path) -> LandingScan:
-    """Every dataset folder below `folder` (sorted); bad names and incomplete folders are refused."""
-    entries: dict[str, LandingEntry] = {}
-    refused: dict[str, str] = {}
-    if not folder.is_dir():
-        return LandingScan(entries, refused)
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_dir():
+    """Every dataset folder below `folder` (sorted); bad names and incomplete folders are refused.
+
+    Parameters
+    ----------
+    folder : Path
+        The EM landing folder (missing: nothing landed).
+
+    Returns
+    -------
+    LandingScan
+        Entries by dataset name with cheap fingerprints; refused folders with the reason.
+
+    Raises
+    ------
+    OSError
+        If `folder` exists but cannot be listed.
+    """
+    scanner = LandingScanner(folder)
+    for item in scanner.listing():
+        if item.name.startswith(".") or not item.is_dir():
             continue
-        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (path / name).is_dir()]
+        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (Path(item.path) / name).is_dir()]
         if missing:
-            refused[str(path)] = f"no {' or '.join(name + '/' for name in missing)} sub-folder"
-        elif not PARTITION_KEY_PATTERN.match(path.name):
-            refused[str(path)] = f"{path.name!r} is not a valid partition key"
+            scanner.refuse(item, f"no {' or '.join(name + '/' for name in missing)} sub-folder")
+        elif not PARTITION_KEY_PATTERN.match(item.name):
+            scanner.refuse(item, f"{item.name!r} is not a valid partition key: {PARTITION_KEY_RULE}")
         else:
-            entries[path.name] = LandingEntry(path.name, path, fingerprint(path))
-    return LandingScan(entries, refused)
+            scanner.accept(item.name, item)
+    return scanner.scan()

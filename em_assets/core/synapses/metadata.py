@@ -3,10 +3,13 @@ and the merge of every dataset's table into one."""
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from em_assets.core.atomic import atomic_file
@@ -106,6 +109,108 @@ class MergedMetadata:
         return sorted(set(self.conflicts["synapse_id"]))
 
 
+def _header_line() -> bytes:
+    return (",".join(META_COLUMNS) + "\n").encode()
+
+
+def _stackable_body(text: bytes) -> bytes | None:
+    """The rows of a `meta.csv` as `write_meta_csv` writes them (header first, one line per row, no
+    quoting), or None when the file needs a parser of its own."""
+    header = _header_line()
+    if not text.startswith(header):
+        return None
+    body = text[len(header) :]
+    if b'"' in body or b"\r" in body or b"\n\n" in body or body.startswith(b"\n"):
+        return None
+    return body if not body or body.endswith(b"\n") else body + b"\n"
+
+
+def read_meta_csvs(paths: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
+    """Read many `meta.csv` files at once, as `read_meta_csv` reads each.
+
+    Files in the layout `write_meta_csv` writes are parsed together in one pass; any other file is
+    read on its own, so an error still names the file.
+
+    Parameters
+    ----------
+    paths : Mapping[str, Path]
+        Dataset name to its `meta.csv`.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        Dataset name to its table (the notebook's columns and types), equal to `read_meta_csv`'s.
+
+    Raises
+    ------
+    InputError
+        If a file cannot be read or lacks a column.
+    """
+    bodies: dict[str, bytes] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for dataset, path in paths.items():
+        try:
+            body = _stackable_body(Path(path).read_bytes())
+        except OSError as error:
+            raise InputError(path, f"cannot be read as a metadata table ({error})") from None
+        if body is None:
+            tables[dataset] = read_meta_csv(path)
+        else:
+            bodies[dataset] = body
+    if bodies:
+        try:
+            stacked = pd.read_csv(
+                io.BytesIO(_header_line() + b"".join(bodies.values())),
+                dtype={"synapse_id": str, "filename": str},
+                keep_default_na=False,
+            ).astype(META_DTYPES)
+        except (ValueError, pd.errors.ParserError):
+            stacked = None
+        counts = [body.count(b"\n") for body in bodies.values()]
+        if stacked is None or len(stacked) != sum(counts):
+            return {dataset: read_meta_csv(paths[dataset]) for dataset in paths}
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        for (dataset, _), start, stop in zip(bodies.items(), starts[:-1], starts[1:]):
+            tables[dataset] = stacked.iloc[start:stop].reset_index(drop=True)
+    return {dataset: tables[dataset] for dataset in paths}
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and "/" not in name and name not in (".", "..")
+
+
+def _tensor_paths(dataset: str, filenames: pd.Series, tensor_path: Callable[[str, str], str]) -> pd.Series:
+    """`tensor_path(dataset, name)` for every name, joining strings for plain file names."""
+    probe = "probe.npy"
+    folder = tensor_path(dataset, probe)
+    names = filenames.astype("str").reset_index(drop=True)
+    if not folder.endswith("/" + probe):
+        return pd.Series([tensor_path(dataset, name) for name in names.tolist()], dtype="str")
+    paths = folder[: -len(probe)] + names
+    odd = names.str.contains("/", regex=False) | names.isin(["", ".", ".."])
+    for index in np.flatnonzero(odd.to_numpy()):
+        paths.iloc[index] = tensor_path(dataset, names.iloc[index])
+    return paths
+
+
+def _meta_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """`table`'s notebook columns in order (the table itself when it has exactly those)."""
+    if list(table.columns) == list(META_COLUMNS):
+        return table
+    return table.loc[:, list(META_COLUMNS)]
+
+
+def _sorted_by_id(datasets: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether rows stacked in dataset order are already sorted by synapse id within each dataset."""
+    if len(ids) < 2:
+        return True
+    same_dataset = datasets[1:] == datasets[:-1]
+    try:
+        return bool(np.all(~same_dataset | (ids[1:] >= ids[:-1])))
+    except TypeError:
+        return False
+
+
 def merge_metadata_tables(
     tables: Mapping[str, pd.DataFrame], tensor_path: Callable[[str, str], str]
 ) -> MergedMetadata:
@@ -113,21 +218,72 @@ def merge_metadata_tables(
 
     Rows equal in every notebook column (id, file name, volumes, cutouts) are kept once, from the
     first dataset in name order; an id left in several rows is a conflict.
+
+    Parameters
+    ----------
+    tables : Mapping[str, pandas.DataFrame]
+        Dataset name to its metadata table.
+    tensor_path : Callable[[str, str], str]
+        The store-relative path of a dataset's tensor file.
+
+    Returns
+    -------
+    MergedMetadata
+        The merged table in `MERGED_COLUMNS`, sorted by dataset then id, the number of exact
+        duplicates dropped, and the conflicting rows.
     """
-    frames = []
-    for dataset in sorted(tables):
-        frame = tables[dataset].loc[:, list(META_COLUMNS)].copy()
-        frame.insert(0, "dataset", dataset)
-        frame.insert(3, "path", [tensor_path(dataset, name) for name in frame["filename"]])
-        frames.append(frame)
+    names = sorted(tables)
+    frames = [_meta_columns(tables[dataset]) for dataset in names]
     if not frames:
         empty = pd.DataFrame({column: pd.Series(dtype=MERGED_DTYPES[column]) for column in MERGED_COLUMNS})
         return MergedMetadata(empty, 0, empty.copy())
-    stacked = pd.concat(frames, ignore_index=True).sort_values(["dataset", "synapse_id"], kind="stable")
+    stacked = pd.concat(frames, ignore_index=True)
+    datasets = np.repeat(np.array(names, dtype=object), [len(frame) for frame in frames])
+    stacked.insert(0, "dataset", datasets)
+    paths = [_tensor_paths(dataset, frame["filename"], tensor_path) for dataset, frame in zip(names, frames)]
+    stacked.insert(3, "path", pd.concat(paths, ignore_index=True))
+    if not _sorted_by_id(datasets, stacked["synapse_id"].to_numpy()):
+        stacked = stacked.sort_values(["dataset", "synapse_id"], kind="stable")
     unique = stacked.drop_duplicates(subset=list(META_COLUMNS), keep="first")
     merged = unique.loc[:, list(MERGED_COLUMNS)].astype(MERGED_DTYPES).reset_index(drop=True)
     conflicts = merged[merged["synapse_id"].duplicated(keep=False)].reset_index(drop=True)
     return MergedMetadata(merged, len(stacked) - len(unique), conflicts)
+
+
+def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
+    """The store-relative paths that are not files below `root`, listing each folder once.
+
+    Parameters
+    ----------
+    paths : Iterable[str]
+        Forward-slash paths relative to `root`.
+    root : Path
+        The store root.
+
+    Returns
+    -------
+    list[str]
+        The paths (in the given order) with no file behind them; a missing or unreadable folder
+        leaves every path in it unresolved.
+    """
+    listings: dict[str, frozenset[str]] = {}
+
+    def files_in(folder: str) -> frozenset[str]:
+        if folder not in listings:
+            try:
+                with os.scandir(root / folder) as entries:
+                    listings[folder] = frozenset(entry.name for entry in entries if entry.is_file())
+            except OSError:
+                listings[folder] = frozenset()
+        return listings[folder]
+
+    missing = []
+    for path in paths.tolist() if isinstance(paths, pd.Series) else paths:
+        folder, _, name = path.rpartition("/")
+        resolves = name in files_in(folder) if _plain_name(name) else (root / path).is_file()
+        if not resolves:
+            missing.append(path)
+    return missing
 
 
 def read_merged_csv(path: Path) -> pd.DataFrame:

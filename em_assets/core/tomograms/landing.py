@@ -5,42 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
-from em_assets.core.landing import LandingEntry, LandingScan, fingerprint
-from em_assets.core.store import PARTITION_KEY_PATTERN
+from em_assets.core.landing import LandingScan, LandingScanner
+from em_assets.core.store import PARTITION_KEY_PATTERN, PARTITION_KEY_RULE
 from em_assets.core.tomograms.volumes import MRC_SUFFIXES
 
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")
 
 
-def landing_key(path: Path) -> str | None:
-    """The partition key a landing path would get, or None if it is not a tomogram by its name."""
-    name = path.name
+def landing_key(name: str, is_dir: bool) -> str | None:
+    """The partition key a landing item would get, or None if it is not a tomogram by its name."""
     if name.startswith("."):
         return None
-    if path.is_dir():
+    if is_dir:
         suffix = next((s for s in ZARR_SUFFIXES if name.lower().endswith(s)), None)
     else:
-        suffix = path.suffix if path.suffix.lower() in MRC_SUFFIXES else None
+        suffix = next((s for s in MRC_SUFFIXES if name.lower().endswith(s)), None)
     return name[: -len(suffix)] if suffix else None
 
 
 def scan_tomogram_landing(folder: Path) -> LandingScan:
-    """Every tomogram in `folder` (sorted), with names that are not valid keys or that clash refused."""
-    entries: dict[str, LandingEntry] = {}
-    refused: dict[str, str] = {}
-    if not folder.is_dir():
-        return LandingScan(entries, refused)
-    for path in sorted(folder.iterdir()):
-        key = landing_key(path)
+    """Every tomogram in `folder` (sorted), with names that are not valid keys or that clash refused.
+
+    Parameters
+    ----------
+    folder : Path
+        The tomogram landing folder (missing: nothing landed).
+
+    Returns
+    -------
+    LandingScan
+        Entries by key with cheap fingerprints; refused paths (bad or clashing names, unreadable
+        items) with the reason.
+
+    Raises
+    ------
+    OSError
+        If `folder` exists but cannot be listed.
+    """
+    scanner = LandingScanner(folder)
+    for item in scanner.listing():
+        key = landing_key(item.name, item.is_dir())
         if key is None:
             continue
         if not PARTITION_KEY_PATTERN.match(key):
-            refused[str(path)] = f"{key!r} is not a valid partition key"
-        elif key in entries:
-            refused[str(path)] = f"key {key!r} is already taken by {entries[key].path.name}"
+            scanner.refuse(item, f"{key!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+        elif key in scanner.entries:
+            scanner.refuse(item, f"key {key!r} is already taken by {scanner.entries[key].path.name}")
         else:
-            entries[key] = LandingEntry(key, path, fingerprint(path))
-    return LandingScan(entries, refused)
+            scanner.accept(key, item)
+    return scanner.scan()
 
 
 def find_landing_tomogram(folder: Path, key: str) -> Path:

@@ -7,7 +7,8 @@ from em_assets.core.store import StoreLayout
 from em_assets.core.synapses.metadata import (
     MergedMetadata,
     merge_metadata_tables,
-    read_meta_csv,
+    read_meta_csvs,
+    unresolved_paths,
 )
 from em_assets.defs.automation import REFRESH_ON_ANY_PARTITION
 from em_assets.defs.resources import StoreResource
@@ -25,7 +26,7 @@ def tensor_path(layout: StoreLayout, dataset: str, filename: str) -> str:
 
 def merged_checks(merged: MergedMetadata, layout: StoreLayout) -> list[dg.AssetCheckResult]:
     """No synapse id with different values in two datasets (blocking); every path resolves (warning)."""
-    unresolved = [path for path in merged.table["path"] if not (layout.store / path).is_file()]
+    unresolved = unresolved_paths(merged.table["path"], layout.store)
     return [
         dg.AssetCheckResult(
             check_name=CONSISTENT_IDS_CHECK,
@@ -61,7 +62,7 @@ def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> 
     layout = store.layout
     keys = sorted(context.instance.get_dynamic_partitions(em_dataset_partitions.name))
     paths = {key: layout.meta_file(key) for key in keys}
-    tables = {key: read_meta_csv(path) for key, path in paths.items() if path.is_file()}
+    tables = read_meta_csvs({key: path for key, path in paths.items() if path.is_file()})
     merged = merge_metadata_tables(tables, lambda dataset, name: tensor_path(layout, dataset, name))
     csv_path, parquet_path = write_table(merged.table, *layout.merged_metadata_files())
     return dg.MaterializeResult(

@@ -7,6 +7,7 @@ from em_assets.dagster_support.landing_requests import landing_sensor_result
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.jobs import tomogram_pipeline
 from em_assets.defs.tomograms.partitions import tomogram_partitions
+from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
 
 
 @dg.sensor(job=tomogram_pipeline, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30)
@@ -16,5 +17,10 @@ def tomogram_landing_sensor(
     """Register `.zarr` folders and `.mrc` files in landing/tomograms/ as partitions and run them."""
     landing = store.layout.tomogram_landing
     return landing_sensor_result(
-        context, scan_tomogram_landing(landing), tomogram_partitions, f"tomograms in {landing}"
+        context,
+        lambda: scan_tomogram_landing(landing),
+        tomogram_partitions,
+        f"tomograms in {landing}",
+        store.quiet_seconds(),
+        raw_tomogram.key,
     )

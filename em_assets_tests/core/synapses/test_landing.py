@@ -36,20 +36,24 @@ def test_bad_names_and_incomplete_folders_are_refused(tmp_path: Path) -> None:
     assert scan.refused == {
         str(tmp_path / "empty"): "no em/ or mask/ sub-folder",
         str(tmp_path / "no-mask"): "no mask/ sub-folder",
-        str(tmp_path / "with space"): "'with space' is not a valid partition key",
+        str(tmp_path / "with space"): "'with space' is not a valid partition key: allowed names match [A-Za-z0-9][A-Za-z0-9._-]{0,127}",
     }
 
 
-def test_the_fingerprint_follows_file_names_sizes_and_times(tmp_path: Path) -> None:
+def test_the_fingerprint_follows_the_folders_not_every_file(tmp_path: Path) -> None:
     folder = _dataset(tmp_path, "ds", "em", "mask")
     (folder / "em" / "1.npy").write_bytes(b"abc")
+    os.utime(folder / "em", ns=(0, 10**18))
     first = scan_em_landing(tmp_path).entries["ds"].fingerprint
     assert scan_em_landing(tmp_path).entries["ds"].fingerprint == first
-    os.utime(folder / "em" / "1.npy", ns=(0, 10**18))
-    touched = scan_em_landing(tmp_path).entries["ds"].fingerprint
+    os.utime(folder / "em" / "1.npy", ns=(0, 2 * 10**18))
+    assert scan_em_landing(tmp_path).entries["ds"].fingerprint == first
     (folder / "mask" / "1_mask.npy").write_bytes(b"")
     added = scan_em_landing(tmp_path).entries["ds"].fingerprint
-    assert len({first, touched, added}) == 3
+    (folder / "mask" / "1_mask.npy").rename(folder / "mask" / "2_mask.npy")
+    renamed = scan_em_landing(tmp_path).entries["ds"].fingerprint
+    os.utime(folder / "mask", ns=(0, 10**18))
+    assert len({first, added, renamed}) == 3
 
 
 def test_a_missing_landing_folder_is_empty(tmp_path: Path) -> None:
