@@ -16,6 +16,7 @@ from em_assets.core.contrast.histogram import DyadicHistogram
 from em_assets.core.contrast.scan import SlabScan, SlabTarget, scan_slabs
 from em_assets.core.contrast.tiles import check_volume
 from em_assets.core.errors import InputError
+from em_assets.core.parallel import OrderedMap
 
 METHODS = ("gmm", "cdf")
 MARKDOWN_BINS = 12
@@ -125,10 +126,18 @@ def sample_indices(slab_size: int, count: int | None, seed: int = SEED) -> np.nd
 
 
 def summarize_slabs(
-    data: Any, *, name: str, z_radius: ZRadius = "auto", downsampling_ratio: float | None = 0.3, seed: int = SEED
+    data: Any,
+    *,
+    name: str,
+    z_radius: ZRadius = "auto",
+    downsampling_ratio: float | None = 0.3,
+    seed: int = SEED,
+    map_tiles: OrderedMap | None = None,
 ) -> SlabSummary:
-    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk."""
-    slabs = summarize_method_slabs(data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True)
+    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`)."""
+    slabs = summarize_method_slabs(
+        data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True, map_tiles=map_tiles
+    )
     shape = tuple(int(n) for n in data.shape)
     return SlabSummary(name, (shape[0], shape[1], shape[2]), str(np.dtype(data.dtype)), slabs)
 
@@ -141,6 +150,7 @@ def summarize_method_slabs(
     downsampling_ratio: float | None,
     seed: int,
     collect_samples: bool,
+    map_tiles: OrderedMap | None = None,
 ) -> dict[str, MethodSlab]:
     """The slab of each of `methods`, scanned together; raises InputError for unusable slabs."""
     dtype = check_volume(data, name)
@@ -155,7 +165,7 @@ def summarize_method_slabs(
             raise InputError(name, f"the z-slab {lo}:{hi} of a volume of shape {shape} is empty")
         indices = sample_indices(size, count, seed) if collect_samples else None
         targets.append(SlabTarget((lo, hi), indices, collect_samples))
-    scans = dict(zip(unique, scan_slabs(data, targets, dtype), strict=True))
+    scans = dict(zip(unique, scan_slabs(data, targets, dtype, map_tiles), strict=True))
     return {m: _method_slab(scans[bounds[m]], count, name) for m in methods}
 
 
