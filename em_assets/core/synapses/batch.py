@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
-from itertools import batched
+from itertools import islice
 from pathlib import Path
 
 from em_assets.core.errors import InputError
@@ -134,6 +134,12 @@ def process_pair_batch(
     return results
 
 
+def _batches(pairs: Iterable[ChunkPair], size: int) -> Iterator[tuple[ChunkPair, ...]]:
+    iterator = iter(pairs)
+    while batch := tuple(islice(iterator, size)):
+        yield batch
+
+
 def _process_on(
     map_batches: OrderedMap,
     pairs: Iterable[ChunkPair],
@@ -145,7 +151,7 @@ def _process_on(
     out_dir.mkdir(parents=True, exist_ok=True)
     work = partial(process_pair_batch, out_dir=out_dir, settings=settings)
     done: list[ChunkRecord | ChunkFailure] = []
-    for results in map_batches(work, batched(pairs, max(1, batch_size))):
+    for results in map_batches(work, _batches(pairs, max(1, batch_size))):
         done.extend(results)
         if on_done is not None:
             on_done(len(done))
