@@ -82,7 +82,9 @@ def run_workload(kind: str, count: int, path: str, shape: tuple[int, int, int], 
     from em_assets.core.synapses.batch import process_chunk_pairs
     from em_assets.core.synapses.pairing import pair_chunks
     from em_assets.core.synapses.preprocessing import PreprocessingSettings
-    from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
+    from em_assets.core.tomograms.distributed_ingest import (
+        ingest_landing_tomogram_boxes,
+    )
     from em_assets.core.tomograms.ingest import ingest_landing_tomogram
     from em_assets.core.tomograms.statistics import volume_statistics
     from em_assets.core.tomograms.volumes import open_multiscale

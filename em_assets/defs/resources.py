@@ -25,7 +25,7 @@ from em_assets.core.portal.download import Progress
 from em_assets.core.portal.ingest import PortalIngest, ingest_tomogram
 from em_assets.core.portal.retry import RetryPolicy
 from em_assets.core.portal.scan import ScanStep, scan_new_tomograms
-from em_assets.core.store import StoreLayout, default_home
+from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, default_home
 from em_assets.core.tomograms.neuroglancer import DEFAULT_URL_PREFIX
 
 DEFAULT_LOCAL_DATA_URL = "http://127.0.0.1:8765"
@@ -40,11 +40,15 @@ class StoreResource(dg.ConfigurableResource):
     """EM_ASSETS_HOME: `landing/` for the sensors, `store/<asset>/<partition>/` for the assets."""
 
     home: str = ""
+    store_url: str = Field(
+        default="", description=f"Store root (shared folder or s3:// URL); empty: ${STORE_URL_VARIABLE}, else home/store"
+    )
 
     @property
     def layout(self) -> StoreLayout:
         """The folder layout below the configured home (EM_ASSETS_HOME or ./data by default)."""
-        return StoreLayout(Path(self.home).resolve() if self.home else default_home())
+        home = Path(self.home).resolve() if self.home else default_home()
+        return StoreLayout(home, self.store_url or os.environ.get(STORE_URL_VARIABLE, ""))
 
 
 class NeuroglancerResource(dg.ConfigurableResource):

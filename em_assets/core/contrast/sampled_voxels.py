@@ -188,7 +188,6 @@ def _method_slab(scan: SlabScan, count: int | None, name: str) -> MethodSlab:
 
 def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
     """Write the samples and histograms as .npy files and the rest as summary.json, each atomically."""
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     slabs = {}
@@ -213,8 +212,8 @@ def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
 
 
 def load_slab_summary(folder: Path) -> SlabSummary:
-    """Read a summary written by save_slab_summary; InputError when it is missing or damaged."""
-    folder = Path(folder)
+    """Read a summary written by save_slab_summary (a local or object-store folder); InputError when it
+    is missing or damaged."""
     try:
         document = json.loads((folder / SUMMARY_FILE).read_text())
         slabs = {method: _load_method_slab(folder, method, entry) for method, entry in document["slabs"].items()}
@@ -224,9 +223,14 @@ def load_slab_summary(folder: Path) -> SlabSummary:
         raise InputError(folder, f"is not a readable slab summary ({error})") from None
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    with path.open("rb") as stream:
+        return np.load(stream, allow_pickle=False)
+
+
 def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> MethodSlab:
     histogram = DyadicHistogram(
-        counts=np.load(folder / f"{method}_counts.npy", allow_pickle=False),
+        counts=_load_npy(folder / f"{method}_counts.npy"),
         exponent=int(entry["histogram_exponent"]),
         first=int(entry["histogram_first_bin"]),
         minimum=float(entry["minimum"]),
@@ -236,7 +240,7 @@ def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> Metho
     lo, hi = entry["z_bounds"]
     return MethodSlab(
         z_bounds=(int(lo), int(hi)),
-        samples=np.load(folder / f"{method}_samples.npy", allow_pickle=False),
+        samples=_load_npy(folder / f"{method}_samples.npy"),
         sample_size=int(entry["sample_size"]),
         histogram=histogram,
         n_voxels=int(entry["n_voxels"]),

@@ -70,10 +70,10 @@ def _shrink_into(target: zarr.Array, box: Box, block: np.ndarray) -> None:
     target[tuple(slice(lo // 2, lo // 2 + n) for (lo, _), n in zip(box, shrunk.shape, strict=True))] = shrunk
 
 
-def _write_base_box(source_path: Path, dest: Path, n_levels: int, box: Box) -> BoxStatistics:
+def _write_base_box(source_path: Path, dest: str, n_levels: int, box: Box) -> BoxStatistics:
     """Copy level-0 `box` from the source, write its level-1 image, return its statistics."""
     block = np.array(open_source_volume(source_path).data[tuple(slice(lo, hi) for lo, hi in box)])
-    group = zarr.open_group(str(dest), mode="r+", zarr_format=2)
+    group = zarr.open_group(dest, mode="r+", zarr_format=2)
     group["0"][tuple(slice(lo, hi) for lo, hi in box)] = block
     if n_levels > 1:
         _shrink_into(group["1"], box, block)
@@ -81,9 +81,9 @@ def _write_base_box(source_path: Path, dest: Path, n_levels: int, box: Box) -> B
     return BoxStatistics(minimum, maximum, n_nonfinite)
 
 
-def _write_shrunk_box(dest: Path, level: int, box: Box) -> None:
+def _write_shrunk_box(dest: str, level: int, box: Box) -> None:
     """Write the image of `box` of level `level - 1` into level `level`."""
-    group = zarr.open_group(str(dest), mode="r+", zarr_format=2)
+    group = zarr.open_group(dest, mode="r+", zarr_format=2)
     _shrink_into(group[str(level)], box, group[str(level - 1)][tuple(slice(lo, hi) for lo, hi in box)])
 
 
@@ -100,7 +100,7 @@ def write_multiscale_boxes(
     Parameters
     ----------
     dest : Path
-        The zarr folder to create (replaced if present); it must be reachable from every worker.
+        The zarr folder (or s3:// location) to create, replaced if present; every worker must reach it.
     source_path : Path
         An MRC file or OME-Zarr folder, reopened by every task.
     name : str
@@ -131,13 +131,13 @@ def write_multiscale_boxes(
     for index, level_shape in enumerate(shapes):
         _create_level(group, str(index), level_shape, np.dtype(source.data.dtype))
     run = map_boxes or thread_map(2)
-    base = partial(_write_base_box, Path(source.path), Path(dest), len(shapes))
+    base = partial(_write_base_box, Path(source.path), str(dest), len(shapes))
     try:
         parts = list(run(base, pyramid_boxes(shape)))
     except (ValueError, OSError) as error:
         raise InputError(source.path, f"could not be read: {error}") from None
     for level in range(2, len(shapes)):
-        list(run(partial(_write_shrunk_box, Path(dest), level), pyramid_boxes(shapes[level - 1])))
+        list(run(partial(_write_shrunk_box, str(dest), level), pyramid_boxes(shapes[level - 1])))
     voxel = tuple(float(v) for v in source.voxel_size)
     levels = [MultiscaleLevel(str(i), tuple(v * 2**i for v in voxel)) for i in range(len(shapes))]
     group.attrs["multiscales"] = build_multiscales(name, levels, metadata)

@@ -14,6 +14,7 @@ import numpy as np
 import zarr
 
 from em_assets.core.errors import InputError
+from em_assets.core.store import is_url
 from em_assets.core.tomograms.ngff import (
     MultiscaleLevel,
     build_multiscales,
@@ -86,8 +87,8 @@ def _open_mrc(path: Path) -> SourceVolume:
 
 
 def open_multiscale(path: Path) -> Multiscale:
-    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5) for reading."""
-    path = Path(path)
+    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5), local or at an s3:// URL, for reading."""
+    path = path if is_url(path) else Path(path)
     try:
         group = zarr.open_group(str(path), mode="r")
     except (FileNotFoundError, ValueError, KeyError) as error:

@@ -3,10 +3,10 @@
 import dagster as dg
 import numpy as np
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
 from em_assets.core.render import markdown_image, slice_png
+from em_assets.core.shared_store import publish_directory
 from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
@@ -78,19 +78,20 @@ def raw_tomogram(
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
-    folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
+    folder = store.layout.raw_tomogram_dir(key)
     extra: dict[str, object] = {}
     statistics: VolumeStatistics | None = None
     if is_portal_key(key):
-        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
+        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), store.layout.tomogram_zarr(key))
         record = portal_record(key, ingest, folder)
         extra = dict(ingest.metadata)
     else:
-        with dask.ordered_map() as map_boxes, atomic_directory(folder) as tmp:
+        with dask.ordered_map() as map_boxes, publish_directory(folder) as tmp:
             if map_boxes is None:
                 record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
             else:
                 record, statistics = ingest_landing_tomogram_boxes(store.layout.tomogram_landing, key, tmp, map_boxes)
+    zarr_path = store.layout.tomogram_zarr(key)
     multiscale = open_multiscale(zarr_path)
     statistics = statistics or volume_statistics(multiscale.array(0))
     lowest = multiscale.array(-1)

@@ -3,8 +3,8 @@
 import dagster as dg
 from pydantic import Field
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.sampled_voxels import save_slab_summary, summarize_slabs
+from em_assets.core.shared_store import publish_directory
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.pools import COMPUTE_POOL
@@ -45,7 +45,7 @@ def sampled_voxels(
             map_tiles=map_tiles,
         )
     folder = store.layout.sampled_voxels_dir(key)
-    with atomic_directory(folder) as tmp:
+    with publish_directory(folder) as tmp:
         save_slab_summary(summary, tmp)
     metadata: dict[str, object] = {
         "level": config.level,
