@@ -32,8 +32,15 @@ def atomic_file(target: Path) -> Iterator[Path]:
     Yields
     ------
     Path
-        A temporary file in the same folder to write to.
+        A temporary file in the same folder to write to (for an object-store `target`, a local
+        temporary file that is uploaded in one PUT, which the store makes visible whole or not at all).
     """
+    if not isinstance(target, Path):
+        with tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder) / target.name
+            yield tmp
+            target.write_bytes(tmp.read_bytes())
+        return
     tmp = _temporary_sibling(target, target.suffix)
     try:
         yield tmp

@@ -26,6 +26,9 @@ MANIFEST_FILE = "manifest.json"
 MONTAGE_FILE = "montage.png"
 META_FILE = "meta.csv"
 PARTITION_KEY_RULE = "allowed names match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+PUBLISHED_MANIFEST = "published.json"  # on an object store: which version of a folder is published
+VERSIONS_FOLDER = ".versions"  # on an object store: the written versions of a folder
+STORE_URL_VARIABLE = "EM_ASSETS_STORE"
 
 
 def validate_partition_key(key: str) -> str:
@@ -55,6 +58,11 @@ def validate_partition_key(key: str) -> str:
     return key
 
 
+def is_url(root: str | Path) -> bool:
+    """Whether `root` names an object store (``scheme://...``) rather than a local folder."""
+    return "://" in str(root)
+
+
 def default_home() -> Path:
     """EM_ASSETS_HOME, or ./data when it is not set."""
     return Path(os.environ.get("EM_ASSETS_HOME", "data")).resolve()
@@ -65,6 +73,7 @@ class StoreLayout:
     """Where landing folders and asset outputs live below one home folder."""
 
     home: Path
+    store_url: str = ""
 
     @property
     def landing(self) -> Path:
@@ -83,7 +92,11 @@ class StoreLayout:
 
     @property
     def store(self) -> Path:
-        """The folder assets write to."""
+        """The folder assets write to: `store_url` (a shared folder or s3:// URL) if set, else home/store."""
+        if self.store_url:
+            from em_assets.core.shared_store import store_root
+
+            return store_root(self.store_url)
         return self.home / "store"
 
     def _asset_dir(self, asset: str, partition: str | None = None) -> Path:
@@ -92,7 +105,16 @@ class StoreLayout:
 
     def relative(self, path: Path) -> str:
         """`path` relative to the store root, with forward slashes (how layer sources and tables name it)."""
-        return Path(path).relative_to(self.store).as_posix()
+        return path.relative_to(self.store).as_posix()
+
+    def published(self, folder: Path) -> Path:
+        """Where readers find the files of asset folder `folder`: itself, or on an object store the
+        version its manifest names (`em_assets.core.shared_store`)."""
+        if not is_url(folder):
+            return folder
+        from em_assets.core.shared_store import published_directory
+
+        return published_directory(folder)
 
     def raw_tomogram_dir(self, key: str) -> Path:
         """Folder of asset `raw_tomogram` for tomogram `key`: the zarr and its record."""
@@ -100,7 +122,7 @@ class StoreLayout:
 
     def tomogram_zarr(self, key: str) -> Path:
         """The stored NGFF multiscale of tomogram `key`."""
-        return self.raw_tomogram_dir(key) / TOMOGRAM_ZARR
+        return self.published(self.raw_tomogram_dir(key)) / TOMOGRAM_ZARR
 
     def sampled_voxels_dir(self, key: str) -> Path:
         """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary."""
@@ -112,11 +134,11 @@ class StoreLayout:
 
     def limits_file(self, key: str) -> Path:
         """The contrast limits document of tomogram `key`."""
-        return self.contrast_limits_dir(key) / LIMITS_FILE
+        return self.published(self.contrast_limits_dir(key)) / LIMITS_FILE
 
     def contrast_plot_file(self, key: str) -> Path:
         """The contrast limits plot of tomogram `key`."""
-        return self.contrast_limits_dir(key) / CONTRAST_PLOT
+        return self.published(self.contrast_limits_dir(key)) / CONTRAST_PLOT
 
     def neuroglancer_state_dir(self, key: str) -> Path:
         """Folder of asset `neuroglancer_state` for tomogram `key`."""
@@ -124,11 +146,11 @@ class StoreLayout:
 
     def state_file(self, key: str) -> Path:
         """The Neuroglancer state JSON of tomogram `key`."""
-        return self.neuroglancer_state_dir(key) / STATE_FILE
+        return self.published(self.neuroglancer_state_dir(key)) / STATE_FILE
 
     def url_file(self, key: str) -> Path:
         """The shareable Neuroglancer URL of tomogram `key`."""
-        return self.neuroglancer_state_dir(key) / URL_FILE
+        return self.published(self.neuroglancer_state_dir(key)) / URL_FILE
 
     def state_keys(self) -> list[str]:
         """Tomograms with a stored Neuroglancer state, sorted."""

@@ -1,15 +1,18 @@
-"""Every resource of the code location, each class bound once: store, viewer and portal."""
+"""Every resource of the code location, each class bound once: store, viewer, portal and Dask."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Set
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
+from em_assets.core.cluster import ClusterSettings, dask_client
 from em_assets.core.errors import InputError
+from em_assets.core.parallel import OrderedMap, dask_map
 from em_assets.core.portal.client import (
     DEFAULT_URL,
     PortalFilters,
@@ -22,7 +25,7 @@ from em_assets.core.portal.download import Progress
 from em_assets.core.portal.ingest import PortalIngest, ingest_tomogram
 from em_assets.core.portal.retry import RetryPolicy
 from em_assets.core.portal.scan import ScanStep, scan_new_tomograms
-from em_assets.core.store import StoreLayout, default_home
+from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, default_home
 from em_assets.core.tomograms.neuroglancer import DEFAULT_URL_PREFIX
 
 DEFAULT_LOCAL_DATA_URL = "http://127.0.0.1:8765"
@@ -31,6 +34,8 @@ PORTAL_DATASETS_VARIABLE = "EM_ASSETS_PORTAL_DATASETS"
 PORTAL_TRANSPORTS = ("https", "s3")
 LANDING_QUIET_VARIABLE = "EM_ASSETS_LANDING_QUIET_SECONDS"
 DEFAULT_LANDING_QUIET_SECONDS = 45.0
+DASK_VARIABLE = "EM_ASSETS_DASK"
+DASK_SCHEDULER_VARIABLE = "EM_ASSETS_DASK_SCHEDULER"
 
 
 class StoreResource(dg.ConfigurableResource):
@@ -44,11 +49,15 @@ class StoreResource(dg.ConfigurableResource):
             f"unset: ${LANDING_QUIET_VARIABLE}, else {DEFAULT_LANDING_QUIET_SECONDS:g}"
         ),
     )
+    store_url: str = Field(
+        default="", description=f"Store root (shared folder or s3:// URL); empty: ${STORE_URL_VARIABLE}, else home/store"
+    )
 
     @property
     def layout(self) -> StoreLayout:
         """The folder layout below the configured home (EM_ASSETS_HOME or ./data by default)."""
-        return StoreLayout(Path(self.home).resolve() if self.home else default_home())
+        home = Path(self.home).resolve() if self.home else default_home()
+        return StoreLayout(home, self.store_url or os.environ.get(STORE_URL_VARIABLE, ""))
 
     def quiet_seconds(self) -> float:
         """The landing quiet period, with the environment filling an unset field."""
@@ -140,9 +149,37 @@ class PortalResource(dg.ConfigurableResource):
         return ingest_tomogram(self.settings(), tomogram_id, Path(dest), self.levels, self.transport, progress)
 
 
+class DaskResource(dg.ConfigurableResource):
+    """Where the heavy loops run: in the run's process (default), a local Dask cluster, or a scheduler."""
+
+    enabled: bool = Field(default=False, description="Start a LocalCluster of worker processes for the run")
+    scheduler_address: str = Field(default="", description="Join this scheduler instead (implies enabled)")
+    n_workers: int = Field(default=2, ge=1, description="LocalCluster worker processes")
+    threads_per_worker: int = Field(default=1, ge=1, description="Threads of each LocalCluster worker")
+    memory_limit: str = Field(default="4GiB", description="Memory limit of each LocalCluster worker")
+    dashboard: bool = Field(default=False, description="Serve the LocalCluster dashboard on 127.0.0.1:8787")
+
+    @property
+    def active(self) -> bool:
+        """Whether the heavy loops leave the run's process."""
+        return self.enabled or bool(self.scheduler_address)
+
+    @contextmanager
+    def ordered_map(self) -> Iterator[OrderedMap | None]:
+        """A map onto the cluster's workers for the duration of the block; None when Dask is off."""
+        if not self.active:
+            yield None
+            return
+        settings = ClusterSettings(
+            self.scheduler_address, self.n_workers, self.threads_per_worker, self.memory_limit, self.dashboard
+        )
+        with dask_client(settings) as client:
+            yield dask_map(client)
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    """Bind every resource once: `store`, `neuroglancer` (overridable from the environment), `portal`."""
+    """Bind every resource once: `store`, `neuroglancer` and `dask` (set from the environment), `portal`."""
     return dg.Definitions(
         resources={
             "store": StoreResource(),
@@ -151,5 +188,9 @@ def resources() -> dg.Definitions:
                 local_data_url=dg.EnvVar("EM_ASSETS_LOCAL_DATA_URL").get_value(DEFAULT_LOCAL_DATA_URL),
             ),
             "portal": PortalResource(),
+            "dask": DaskResource(
+                enabled=dg.EnvVar(DASK_VARIABLE).get_value("off") == "local",
+                scheduler_address=dg.EnvVar(DASK_SCHEDULER_VARIABLE).get_value(""),
+            ),
         }
     )

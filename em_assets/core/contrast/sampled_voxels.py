@@ -16,6 +16,7 @@ from em_assets.core.contrast.histogram import DyadicHistogram
 from em_assets.core.contrast.scan import SlabScan, SlabTarget, scan_slabs
 from em_assets.core.contrast.tiles import check_volume
 from em_assets.core.errors import InputError
+from em_assets.core.parallel import OrderedMap
 
 METHODS = ("gmm", "cdf")
 MARKDOWN_BINS = 12
@@ -125,10 +126,18 @@ def sample_indices(slab_size: int, count: int | None, seed: int = SEED) -> np.nd
 
 
 def summarize_slabs(
-    data: Any, *, name: str, z_radius: ZRadius = "auto", downsampling_ratio: float | None = 0.3, seed: int = SEED
+    data: Any,
+    *,
+    name: str,
+    z_radius: ZRadius = "auto",
+    downsampling_ratio: float | None = 0.3,
+    seed: int = SEED,
+    map_tiles: OrderedMap | None = None,
 ) -> SlabSummary:
-    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk."""
-    slabs = summarize_method_slabs(data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True)
+    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`)."""
+    slabs = summarize_method_slabs(
+        data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True, map_tiles=map_tiles
+    )
     shape = tuple(int(n) for n in data.shape)
     return SlabSummary(name, (shape[0], shape[1], shape[2]), str(np.dtype(data.dtype)), slabs)
 
@@ -141,6 +150,7 @@ def summarize_method_slabs(
     downsampling_ratio: float | None,
     seed: int,
     collect_samples: bool,
+    map_tiles: OrderedMap | None = None,
 ) -> dict[str, MethodSlab]:
     """The slab of each of `methods`, scanned together; raises InputError for unusable slabs."""
     dtype = check_volume(data, name)
@@ -155,7 +165,7 @@ def summarize_method_slabs(
             raise InputError(name, f"the z-slab {lo}:{hi} of a volume of shape {shape} is empty")
         indices = sample_indices(size, count, seed) if collect_samples else None
         targets.append(SlabTarget((lo, hi), indices, collect_samples))
-    scans = dict(zip(unique, scan_slabs(data, targets, dtype), strict=True))
+    scans = dict(zip(unique, scan_slabs(data, targets, dtype, map_tiles), strict=True))
     return {m: _method_slab(scans[bounds[m]], count, name) for m in methods}
 
 
@@ -178,7 +188,6 @@ def _method_slab(scan: SlabScan, count: int | None, name: str) -> MethodSlab:
 
 def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
     """Write the samples and histograms as .npy files and the rest as summary.json, each atomically."""
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     slabs = {}
@@ -203,8 +212,8 @@ def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
 
 
 def load_slab_summary(folder: Path) -> SlabSummary:
-    """Read a summary written by save_slab_summary; InputError when it is missing or damaged."""
-    folder = Path(folder)
+    """Read a summary written by save_slab_summary (a local or object-store folder); InputError when it
+    is missing or damaged."""
     try:
         document = json.loads((folder / SUMMARY_FILE).read_text())
         slabs = {method: _load_method_slab(folder, method, entry) for method, entry in document["slabs"].items()}
@@ -214,9 +223,14 @@ def load_slab_summary(folder: Path) -> SlabSummary:
         raise InputError(folder, f"is not a readable slab summary ({error})") from None
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    with path.open("rb") as stream:
+        return np.load(stream, allow_pickle=False)
+
+
 def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> MethodSlab:
     histogram = DyadicHistogram(
-        counts=np.load(folder / f"{method}_counts.npy", allow_pickle=False),
+        counts=_load_npy(folder / f"{method}_counts.npy"),
         exponent=int(entry["histogram_exponent"]),
         first=int(entry["histogram_first_bin"]),
         minimum=float(entry["minimum"]),
@@ -226,7 +240,7 @@ def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> Metho
     lo, hi = entry["z_bounds"]
     return MethodSlab(
         z_bounds=(int(lo), int(hi)),
-        samples=np.load(folder / f"{method}_samples.npy", allow_pickle=False),
+        samples=_load_npy(folder / f"{method}_samples.npy"),
         sample_size=int(entry["sample_size"]),
         histogram=histogram,
         n_voxels=int(entry["n_voxels"]),

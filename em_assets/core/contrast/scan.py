@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +10,7 @@ import numpy as np
 
 from em_assets.core.contrast.histogram import DyadicHistogram, histogram_of, merged
 from em_assets.core.contrast.tiles import Box, boxes, read_box, tile_cuts
+from em_assets.core.parallel import OrderedMap, thread_map
 
 WORKERS = 2
 
@@ -93,8 +92,15 @@ def _partial(block: np.ndarray, integer_valued: bool) -> tuple[int, DyadicHistog
     return block.size - n_finite, histogram_of(values, False)
 
 
-def scan_slabs(data: Any, targets: list[SlabTarget], dtype: np.dtype) -> list[SlabScan]:
-    """Summarise every target slab of `data` in one pass over the union of the slabs."""
+def scan_slabs(
+    data: Any, targets: list[SlabTarget], dtype: np.dtype, map_tiles: OrderedMap | None = None
+) -> list[SlabScan]:
+    """Summarise every target slab of `data` in one pass over the union of the slabs.
+
+    The tiles are read and summarised through `map_tiles` (two local threads by default, or
+    `em_assets.core.parallel.dask_map` for a Dask cluster, whose workers must reach `data`); their
+    partial summaries are merged here in tile order whichever map ran them, so results are identical.
+    """
     ny, nx = (int(n) for n in data.shape[1:])
     marks = sorted({z for target in targets for z in target.z_bounds})
     cuts = tile_cuts(data, (marks[0], marks[-1]), marks)
@@ -119,7 +125,7 @@ def scan_slabs(data: Any, targets: list[SlabTarget], dtype: np.dtype) -> list[Sl
         return box, _Partial(block.size, n_nonfinite, histogram, samples)
 
     results = [_Accumulator(t, r, (ny, nx), out_dtype) for t, r in zip(targets, routers, strict=True)]
-    for box, part in _ordered_map(work, tiles):
+    for box, part in (map_tiles or thread_map(WORKERS))(work, tiles):
         for t, acc in enumerate(results):
             if _inside(box, acc.target):
                 acc.add(box, part, part.samples.get(t))
@@ -135,18 +141,6 @@ def _indexed_boxes(cuts: tuple[list[int], list[int], list[int]]) -> Iterator[tup
     for flat, box in enumerate(boxes(cuts)):
         index = np.unravel_index(flat, shape)
         yield (int(index[0]), int(index[1]), int(index[2])), box
-
-
-def _ordered_map(work: Any, items: list[Any]) -> Iterator[Any]:
-    """`work` over `items` on WORKERS threads, at most 2 * WORKERS in flight, results in order."""
-    with ThreadPoolExecutor(WORKERS) as pool:
-        pending: deque[Future] = deque()
-        for item in items:
-            pending.append(pool.submit(work, item))
-            if len(pending) >= 2 * WORKERS:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
 
 class _Accumulator:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from pathlib import Path
 
 from em_assets.core.errors import InputError
+from em_assets.core.parallel import OrderedMap
 from em_assets.core.synapses.loading import ChunkBuffers
 from em_assets.core.synapses.metadata import ChunkRecord
 from em_assets.core.synapses.pairing import ChunkPair
@@ -36,6 +39,14 @@ class ChunkBatch:
     records: tuple[ChunkRecord, ...]
     failures: tuple[ChunkFailure, ...]
 
+    @classmethod
+    def sorted(cls, records: Iterable[ChunkRecord], failures: Iterable[ChunkFailure]) -> ChunkBatch:
+        """The batch of `records` and `failures`, each sorted by synapse id."""
+        return cls(
+            records=tuple(sorted(records, key=lambda record: record.synapse_id)),
+            failures=tuple(sorted(failures, key=lambda failure: failure.synapse_id)),
+        )
+
 
 def available_cores() -> int:
     """The number of cores this process may run on."""
@@ -48,13 +59,19 @@ def process_chunk_pairs(
     settings: PreprocessingSettings,
     max_workers: int = 0,
     on_done: Callable[[int], None] | None = None,
+    map_batches: OrderedMap | None = None,
+    batch_size: int = 16,
 ) -> ChunkBatch:
     """Write every pair's tensor into `out_dir` with `max_workers` threads (0: one per core).
 
     At most two chunks per worker are queued and each worker reuses its own buffers, so memory stays
     bounded by a few chunks; a chunk with bad input (or an unreadable file) becomes a `ChunkFailure`
-    and the others carry on.
+    and the others carry on. With `map_batches` (e.g. `em_assets.core.parallel.dask_map(client)`)
+    the pairs go out in batches of `batch_size`, one task each, instead of to local threads; the
+    records and failures are the same.
     """
+    if map_batches is not None:
+        return _process_on(map_batches, pairs, out_dir, settings, batch_size, on_done)
     workers = max_workers if max_workers > 0 else available_cores()
     out_dir.mkdir(parents=True, exist_ok=True)
     records: list[ChunkRecord] = []
@@ -85,10 +102,62 @@ def process_chunk_pairs(
                 collect(done)
             in_flight[pool.submit(process, pair)] = pair.synapse_id
         collect(wait(in_flight).done)
-    return ChunkBatch(
-        records=tuple(sorted(records, key=lambda record: record.synapse_id)),
-        failures=tuple(sorted(failures, key=lambda failure: failure.synapse_id)),
-    )
+    return ChunkBatch.sorted(records, failures)
+
+
+def process_pair_batch(
+    pairs: tuple[ChunkPair, ...], out_dir: Path, settings: PreprocessingSettings
+) -> list[ChunkRecord | ChunkFailure]:
+    """Process `pairs` one after the other with one set of buffers; bad input becomes a failure.
+
+    Parameters
+    ----------
+    pairs : tuple of ChunkPair
+        The pairs of one batch.
+    out_dir : Path
+        Where the tensors are written.
+    settings : PreprocessingSettings
+        The preprocessing settings.
+
+    Returns
+    -------
+    list of ChunkRecord or ChunkFailure
+        One per pair, in order.
+    """
+    buffers = ChunkBuffers()
+    results: list[ChunkRecord | ChunkFailure] = []
+    for pair in pairs:
+        try:
+            results.append(process_chunk_pair(pair, out_dir, settings, buffers))
+        except (InputError, OSError) as error:
+            results.append(ChunkFailure(pair.synapse_id, str(error)))
+    return results
+
+
+def _batches(pairs: Iterable[ChunkPair], size: int) -> Iterator[tuple[ChunkPair, ...]]:
+    iterator = iter(pairs)
+    while batch := tuple(islice(iterator, size)):
+        yield batch
+
+
+def _process_on(
+    map_batches: OrderedMap,
+    pairs: Iterable[ChunkPair],
+    out_dir: Path,
+    settings: PreprocessingSettings,
+    batch_size: int,
+    on_done: Callable[[int], None] | None,
+) -> ChunkBatch:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = partial(process_pair_batch, out_dir=out_dir, settings=settings)
+    done: list[ChunkRecord | ChunkFailure] = []
+    for results in map_batches(work, _batches(pairs, max(1, batch_size))):
+        done.extend(results)
+        if on_done is not None:
+            on_done(len(done))
+    records = [item for item in done if isinstance(item, ChunkRecord)]
+    failures = [item for item in done if isinstance(item, ChunkFailure)]
+    return ChunkBatch.sorted(records, failures)
 
 
 def write_manifest(batch: ChunkBatch, settings: PreprocessingSettings, target: Path) -> Path:

@@ -42,7 +42,7 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     row: dict[str, Any] = {column: None for column in CATALOG_COLUMNS}
     row.update(key=key, status="not ingested")
     try:
-        record = TomogramRecord.load(layout.raw_tomogram_dir(key))
+        record = TomogramRecord.load(layout.published(layout.raw_tomogram_dir(key)))
     except InputError:
         return row
     row.update(

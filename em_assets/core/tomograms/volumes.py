@@ -13,6 +13,7 @@ import numpy as np
 import zarr
 
 from em_assets.core.errors import InputError
+from em_assets.core.store import is_url
 from em_assets.core.tomograms.axes import oriented
 from em_assets.core.tomograms.mrc import open_mrc
 from em_assets.core.tomograms.ngff import (
@@ -94,7 +95,7 @@ def open_source_volume(path: Path) -> SourceVolume:
 
 
 def open_multiscale(path: Path) -> Multiscale:
-    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5) for reading, every level seen as (z, y, x).
+    """Open an OME-Zarr multiscale folder (NGFF 0.4 or 0.5), local or at an s3:// URL, every level seen as (z, y, x).
 
     Parameters
     ----------
@@ -113,7 +114,7 @@ def open_multiscale(path: Path) -> Multiscale:
         If `path` is not a zarr group, its NGFF metadata is malformed, or a listed level is missing
         or not 3-D.
     """
-    path = Path(path)
+    path = path if is_url(path) else Path(path)
     try:
         group = zarr.open_group(str(path), mode="r")
     except (FileNotFoundError, ValueError, KeyError) as error:

@@ -13,8 +13,9 @@ from em_assets.core.synapses.batch import (
 from em_assets.core.synapses.montage import render_montage
 from em_assets.core.synapses.pairing import ChunkPairing
 from em_assets.core.synapses.preprocessing import PreprocessingSettings
+from em_assets.dagster_support.pools import COMPUTE_POOL
 from em_assets.dagster_support.run_pods import PROCESSED_CHUNKS_POD
-from em_assets.defs.resources import StoreResource
+from em_assets.defs.resources import DaskResource, StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.raw_em_chunks import raw_em_chunks
 
@@ -55,10 +56,14 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
 
 
 @em_dataset_asset(
-    deps=[raw_em_chunks], kinds={"numpy"}, op_tags=PROCESSED_CHUNKS_POD, check_specs=[ALL_PROCESSED_CHECK_SPEC]
+    deps=[raw_em_chunks],
+    kinds={"numpy"},
+    op_tags=PROCESSED_CHUNKS_POD,
+    check_specs=[ALL_PROCESSED_CHECK_SPEC],
+    pool=COMPUTE_POOL,
 )
 def processed_chunks(
-    context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource
+    context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource, dask: DaskResource
 ) -> dg.MaterializeResult:
     """Central z crop, cutout sections zeroed, EM and mask stacked as uint8 tensors (one per synapse)."""
     key = context.partition_key
@@ -71,8 +76,8 @@ def processed_chunks(
             context.log.info(f"{done} / {len(pairing.pairs)} chunks of {key} processed")
 
     folder = store.layout.processed_chunks_dir(key)
-    with atomic_directory(folder) as tmp:
-        batch = process_chunk_pairs(pairing.pairs, tmp, settings, config.max_workers, log_progress)
+    with dask.ordered_map() as map_batches, atomic_directory(folder) as tmp:
+        batch = process_chunk_pairs(pairing.pairs, tmp, settings, config.max_workers, log_progress, map_batches)
         write_manifest(batch, settings, tmp / MANIFEST_FILE)
         shown = [(record.synapse_id, tmp / record.filename) for record in batch.records[:MONTAGE_PANELS]]
         (tmp / MONTAGE_FILE).write_bytes(render_montage(shown, dpi=MONTAGE_DPI))

@@ -6,12 +6,12 @@ from typing import Literal
 
 import dagster as dg
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
 from em_assets.core.contrast.plot import plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
 from em_assets.core.portal.neuroglancer_config import limits_difference_percent
 from em_assets.core.render import markdown_image
+from em_assets.core.shared_store import publish_directory
 from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
 from em_assets.core.tomograms.ngff import write_display_window
 from em_assets.core.tomograms.record import TomogramRecord
@@ -101,7 +101,7 @@ def contrast_limits(
 ) -> dg.MaterializeResult:
     """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
     key = context.partition_key
-    summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
+    summary = load_slab_summary(store.layout.published(store.layout.sampled_voxels_dir(key)))
     report = contrast_report(summary, engine=config.engine)
     plot = plot_contrast_report(summary, report)
     document = {
@@ -110,7 +110,7 @@ def contrast_limits(
         "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
     }
     folder = store.layout.contrast_limits_dir(key)
-    with atomic_directory(folder) as tmp:
+    with publish_directory(folder) as tmp:
         (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
         (tmp / CONTRAST_PLOT).write_bytes(plot)
     record = TomogramRecord.load(store.layout.raw_tomogram_dir(key))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.limits import ContrastReport
+from em_assets.core.shared_store import publish_directory
 from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
@@ -55,7 +55,7 @@ def neuroglancer_state(
     """The Neuroglancer state (one image layer per contrast method, GMM visible) and its URL."""
     key = context.partition_key
     layout = store.layout
-    record = TomogramRecord.load(layout.raw_tomogram_dir(key))
+    record = TomogramRecord.load(layout.published(layout.raw_tomogram_dir(key)))
     document = json.loads(layout.limits_file(key).read_text())
     report = ContrastReport.from_json(document)
     state = tomogram_state(
@@ -67,7 +67,7 @@ def neuroglancer_state(
     )
     url = state_url(state, prefix=neuroglancer.url_prefix)
     folder = layout.neuroglancer_state_dir(key)
-    with atomic_directory(folder) as tmp:
+    with publish_directory(folder) as tmp:
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
         (tmp / URL_FILE).write_text(url + "\n")
     return dg.MaterializeResult(

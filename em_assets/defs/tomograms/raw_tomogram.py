@@ -3,17 +3,19 @@
 import dagster as dg
 import numpy as np
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
 from em_assets.core.render import markdown_image, slice_png
+from em_assets.core.shared_store import publish_directory
+from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statistics
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.pools import INGEST_POOL
 from em_assets.dagster_support.run_pods import RAW_TOMOGRAM_POD
-from em_assets.defs.resources import PortalResource, StoreResource
+from em_assets.defs.resources import DaskResource, PortalResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
@@ -66,6 +68,7 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
 @tomogram_asset(
     kinds={"zarr"},
     op_tags=RAW_TOMOGRAM_POD,
+    pool=INGEST_POOL,
     check_specs=[
         dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
         dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
@@ -73,21 +76,26 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
 )
 @input_errors_as_failures()
 def raw_tomogram(
-    context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource
+    context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource, dask: DaskResource
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
-    folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
+    folder = store.layout.raw_tomogram_dir(key)
     extra: dict[str, object] = {}
+    statistics: VolumeStatistics | None = None
     if is_portal_key(key):
-        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
+        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), store.layout.tomogram_zarr(key))
         record = portal_record(key, ingest, folder)
         extra = dict(ingest.metadata)
     else:
-        with atomic_directory(folder) as tmp:
-            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+        with dask.ordered_map() as map_boxes, publish_directory(folder) as tmp:
+            if map_boxes is None:
+                record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+            else:
+                record, statistics = ingest_landing_tomogram_boxes(store.layout.tomogram_landing, key, tmp, map_boxes)
+    zarr_path = store.layout.tomogram_zarr(key)
     multiscale = open_multiscale(zarr_path)
-    statistics = volume_statistics(multiscale.array(0))
+    statistics = statistics or volume_statistics(multiscale.array(0))
     lowest = multiscale.array(-1)
     thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
     context.log.info(f"ingested {record.source} as {zarr_path}")

@@ -3,11 +3,12 @@
 import dagster as dg
 from pydantic import Field
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.sampled_voxels import save_slab_summary, summarize_slabs
+from em_assets.core.shared_store import publish_directory
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
-from em_assets.defs.resources import StoreResource
+from em_assets.dagster_support.pools import COMPUTE_POOL
+from em_assets.defs.resources import DaskResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
 
@@ -25,20 +26,26 @@ class SamplingConfig(dg.Config):
         return None if self.z_radius == "none" else self.z_radius if self.z_radius == "auto" else int(self.z_radius)
 
 
-@dg.asset(group_name="tomograms", partitions_def=tomogram_partitions, deps=[raw_tomogram], kinds={"numpy"})
+@dg.asset(group_name="tomograms", partitions_def=tomogram_partitions, deps=[raw_tomogram], kinds={"numpy"}, pool=COMPUTE_POOL)
 @input_errors_as_failures()
 def sampled_voxels(
-    context: dg.AssetExecutionContext, config: SamplingConfig, store: StoreResource
+    context: dg.AssetExecutionContext, config: SamplingConfig, store: StoreResource, dask: DaskResource
 ) -> dg.MaterializeResult:
     """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
     key = context.partition_key
     multiscale = open_multiscale(store.layout.tomogram_zarr(key))
     data = multiscale.array(config.level)
-    summary = summarize_slabs(
-        data, name=key, z_radius=config.resolved_z_radius(), downsampling_ratio=config.downsampling_ratio, seed=config.seed
-    )
+    with dask.ordered_map() as map_tiles:
+        summary = summarize_slabs(
+            data,
+            name=key,
+            z_radius=config.resolved_z_radius(),
+            downsampling_ratio=config.downsampling_ratio,
+            seed=config.seed,
+            map_tiles=map_tiles,
+        )
     folder = store.layout.sampled_voxels_dir(key)
-    with atomic_directory(folder) as tmp:
+    with publish_directory(folder) as tmp:
         save_slab_summary(summary, tmp)
     metadata: dict[str, object] = {
         "level": config.level,

@@ -1,0 +1,102 @@
+"""A store root shared by machines: a local folder (NFS, Lustre) or an object-store URL (s3://...).
+
+On a filesystem a folder is published by renaming a complete temporary folder onto it
+(`em_assets.core.atomic`). An object store has no rename, so a folder there is published as a
+version: its files are written below a fresh prefix ``<folder>/<VERSIONS>/<id>/``, and only when they
+are all written is the small manifest ``<folder>/<PUBLISHED_MANIFEST>`` (naming that version) put, in
+one PUT, which S3 makes visible whole or not at all. Readers resolve the folder through the manifest,
+so they see the previous version or the new one, never a half-written one; superseded versions are
+deleted after the manifest moved on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from em_assets.core.atomic import atomic_directory
+from em_assets.core.store import PUBLISHED_MANIFEST, VERSIONS_FOLDER, is_url
+
+StorePath = Any  # pathlib.Path for a folder, upath.UPath for a URL
+
+
+def store_root(root: str | Path) -> StorePath:
+    """`root` as a path object: a resolved `Path` for a folder, a `UPath` for a URL.
+
+    Parameters
+    ----------
+    root : str or Path
+        A folder or a URL such as ``s3://bucket/prefix`` (credentials and endpoint come from the
+        usual AWS variables, e.g. ``AWS_ENDPOINT_URL`` for an S3-compatible server).
+
+    Returns
+    -------
+    Path or UPath
+        The root, which supports ``/``, ``read_text``, ``write_bytes``, ``exists`` and ``glob``.
+    """
+    if not is_url(root):
+        return Path(root).resolve()
+    from upath import UPath
+
+    return UPath(str(root).rstrip("/"))
+
+
+@contextmanager
+def publish_directory(target: StorePath) -> Iterator[StorePath]:
+    """Yield where to write a folder's files; publish them at `target` only if the block succeeds.
+
+    Parameters
+    ----------
+    target : Path or UPath
+        The folder to publish; a previous version is replaced.
+
+    Yields
+    ------
+    Path or UPath
+        A temporary folder (local) or a fresh version prefix (URL) to fill.
+    """
+    if isinstance(target, Path):
+        with atomic_directory(target) as tmp:
+            yield tmp
+        return
+    version = uuid.uuid4().hex
+    prefix = target / VERSIONS_FOLDER / version
+    try:
+        yield prefix
+    except BaseException:
+        _remove(prefix)
+        raise
+    (target / PUBLISHED_MANIFEST).write_text(json.dumps({"version": version}))
+    for old in (target / VERSIONS_FOLDER).iterdir():
+        if old.name != version:
+            _remove(old)
+
+
+def published_directory(target: StorePath) -> StorePath:
+    """The folder readers use for `target`: itself locally, its published version on an object store.
+
+    Parameters
+    ----------
+    target : Path or UPath
+        A folder published with `publish_directory`.
+
+    Returns
+    -------
+    Path or UPath
+        Where its files are.
+
+    `target` itself when nothing is published there yet (so readers find no files).
+    """
+    manifest = target / PUBLISHED_MANIFEST
+    if isinstance(target, Path) or not manifest.exists():
+        return target
+    return target / VERSIONS_FOLDER / json.loads(manifest.read_text())["version"]
+
+
+def _remove(prefix: StorePath) -> None:
+    if prefix.exists():
+        prefix.fs.rm(prefix.path, recursive=True)
