@@ -39,6 +39,8 @@ bench: setup
 	$(BIN)/python benchmarks/contrast_limits.py
 	$(BIN)/python benchmarks/chunks.py
 	$(BIN)/python benchmarks/portal.py
+	$(BIN)/python benchmarks/sensors.py
+	$(BIN)/python benchmarks/merge.py
 
 clean:
 	rm -rf $(VENV) data .dagster

@@ -6,6 +6,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from unittest import mock
 
 import pandas as pd
 
@@ -74,7 +75,6 @@ def print_synapse_summary(layout: StoreLayout) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
-    os.environ[LANDING_QUIET_VARIABLE] = "0"  # the demo's items are complete before the sensors tick
     layout = StoreLayout(default_home())
     instance = local_instance()
     defs = code_location()
@@ -84,7 +84,8 @@ def run_demo(args: argparse.Namespace) -> int:
     baseline = run_automation_once(defs, instance, progress=lambda _: None)
     outcomes: list[RunOutcome] = []
     for offset, sensor in enumerate(LANDING_SENSORS):
-        outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
+        with mock.patch.dict(os.environ, {LANDING_QUIET_VARIABLE: "0"}):  # the demo's items are complete
+            outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
     outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance, baseline.cursor).outcomes)
     print_summary(layout, instance.get_dynamic_partitions(tomogram_partitions.name))
     print_synapse_summary(layout)

@@ -179,17 +179,19 @@ def _plain_name(name: str) -> bool:
     return bool(name) and "/" not in name and name not in (".", "..")
 
 
-def _tensor_paths(dataset: str, filenames: pd.Series, tensor_path: Callable[[str, str], str]) -> pd.Series:
-    """`tensor_path(dataset, name)` for every name, joining strings for plain file names."""
+def _tensor_paths(
+    datasets: np.ndarray, names: np.ndarray, tensor_path: Callable[[str, str], str]
+) -> np.ndarray:
+    """`tensor_path(dataset, name)` for every row, joining strings for plain file names."""
     probe = "probe.npy"
-    folder = tensor_path(dataset, probe)
-    names = filenames.astype("str").reset_index(drop=True)
-    if not folder.endswith("/" + probe):
-        return pd.Series([tensor_path(dataset, name) for name in names.tolist()], dtype="str")
-    paths = folder[: -len(probe)] + names
-    odd = names.str.contains("/", regex=False) | names.isin(["", ".", ".."])
-    for index in np.flatnonzero(odd.to_numpy()):
-        paths.iloc[index] = tensor_path(dataset, names.iloc[index])
+    prefixes = {}
+    for dataset in dict.fromkeys(datasets.tolist()):
+        folder = tensor_path(dataset, probe)
+        prefixes[dataset] = folder[: -len(probe)] if folder.endswith("/" + probe) else None
+    paths = np.array([prefixes[dataset] or "" for dataset in datasets.tolist()], dtype=object) + names
+    for index, (dataset, name) in enumerate(zip(datasets.tolist(), names.tolist())):
+        if prefixes[dataset] is None or not _plain_name(name):
+            paths[index] = tensor_path(dataset, name)
     return paths
 
 
@@ -239,15 +241,31 @@ def merge_metadata_tables(
         return MergedMetadata(empty, 0, empty.copy())
     stacked = pd.concat(frames, ignore_index=True)
     datasets = np.repeat(np.array(names, dtype=object), [len(frame) for frame in frames])
-    stacked.insert(0, "dataset", datasets)
-    paths = [_tensor_paths(dataset, frame["filename"], tensor_path) for dataset, frame in zip(names, frames)]
-    stacked.insert(3, "path", pd.concat(paths, ignore_index=True))
-    if not _sorted_by_id(datasets, stacked["synapse_id"].to_numpy()):
+    stacked.insert(0, "dataset", pd.Series(datasets, dtype=MERGED_DTYPES["dataset"]))
+    names = stacked["filename"].to_numpy(dtype=object)
+    stacked.insert(3, "path", pd.Series(_tensor_paths(datasets, names, tensor_path), dtype=MERGED_DTYPES["path"]))
+    ids = stacked["synapse_id"].to_numpy(dtype=object)
+    if not _sorted_by_id(datasets, ids):
         stacked = stacked.sort_values(["dataset", "synapse_id"], kind="stable")
-    unique = stacked.drop_duplicates(subset=list(META_COLUMNS), keep="first")
+        ids = stacked["synapse_id"].to_numpy(dtype=object)
+    shared = pd.Series(ids).duplicated(keep=False).to_numpy()
+    drop = _dropped(stacked, shared)
+    unique = stacked.loc[~drop] if drop.any() else stacked
     merged = unique.loc[:, list(MERGED_COLUMNS)].astype(MERGED_DTYPES).reset_index(drop=True)
-    conflicts = merged[merged["synapse_id"].duplicated(keep=False)].reset_index(drop=True)
+    candidates = merged.loc[shared[~drop]]
+    conflicted = candidates["synapse_id"].duplicated(keep=False)
+    conflicts = candidates.loc[conflicted[conflicted].index].reset_index(drop=True)
     return MergedMetadata(merged, len(stacked) - len(unique), conflicts)
+
+
+def _dropped(stacked: pd.DataFrame, shared: np.ndarray) -> np.ndarray:
+    """Rows equal in every notebook column to an earlier row, as `drop_duplicates` finds them, compared
+    only among the rows that share an id (rows equal in every column do)."""
+    drop = np.zeros(len(stacked), dtype=bool)
+    if shared.any():
+        repeats = stacked.loc[shared, list(META_COLUMNS)].duplicated(keep="first").to_numpy()
+        drop[np.flatnonzero(shared)[repeats]] = True
+    return drop
 
 
 def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
