@@ -81,11 +81,11 @@ def raw_tomogram(
         ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
         record = portal_record(key, ingest, folder)
         extra = dict(ingest.metadata)
+        statistics = volume_statistics(open_multiscale(zarr_path).array(0))
     else:
         with atomic_directory(folder) as tmp:
-            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+            record, statistics = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
     multiscale = open_multiscale(zarr_path)
-    statistics = volume_statistics(multiscale.array(0))
     lowest = multiscale.array(-1)
     thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
     context.log.info(f"ingested {record.source} as {zarr_path}")
