@@ -57,6 +57,18 @@ def _float_volume(shape: tuple[int, int, int]) -> np.ndarray:
     return data
 
 
+def _wide_float64(shape: tuple[int, int, int]) -> np.ndarray:
+    """Finite, 40 decades wide (so that the order of additions shows), with 2×2×2 groups of -0.0."""
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal(shape) * 10.0 ** rng.integers(-20, 20, size=shape)
+    data[:2, :2, :2] = -0.0
+    return data
+
+
+def _integers(shape: tuple[int, int, int]) -> np.ndarray:
+    return np.random.default_rng(4).integers(-999, 999, shape)
+
+
 def _mrc_source(tmp_path: Path, data: np.ndarray):
     with mrcfile.new(tmp_path / "in.mrc") as mrc, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Data array contains NaN", RuntimeWarning)
@@ -69,21 +81,22 @@ def _zarr_source(tmp_path: Path, data: np.ndarray):
 
 
 @pytest.mark.parametrize(
-    ("shape", "dtype", "source"),
+    ("shape", "dtype", "make", "source"),
     [
-        # crosses the 256-voxel block edge along z and x; read from the MRC file with pread
-        ((260, 36, 300), np.float32, _mrc_source),
+        # crosses the 256-voxel block edge along z and x, NaN and inf in one block; read with pread
+        ((260, 36, 300), np.float32, _float_volume, _mrc_source),
         # integers are rounded half to even; read from chunked zarr
-        ((40, 270, 50), np.int16, _zarr_source),
+        ((40, 270, 50), np.int16, _integers, _zarr_source),
         # odd, tiny: the third level is dropped, one axis has a single plane at level 1
-        ((3, 5, 9), np.uint8, lambda tmp_path, data: data),
+        ((3, 5, 9), np.uint8, _integers, lambda tmp_path, data: data),
+        # float64 whose sums round differently in another order; signed zeros
+        ((70, 66, 41), np.float64, _wide_float64, lambda tmp_path, data: data),
     ],
 )
 def test_streaming_pyramid_is_byte_identical_to_whole_volume_pyramid(
-    tmp_path: Path, shape: tuple[int, int, int], dtype: type, source
+    tmp_path: Path, shape: tuple[int, int, int], dtype: type, make, source
 ) -> None:
-    data = _float_volume(shape) if dtype is np.float32 else np.random.default_rng(4).integers(-999, 999, shape)
-    data = data.astype(dtype)
+    data = make(shape).astype(dtype)
     _reference_pyramid(tmp_path / "expected.zarr", data, "t", {"source": "x"})
     written = write_pyramid(tmp_path / "got.zarr", source(tmp_path, data), VOXEL, "t", metadata={"source": "x"})
     expected, got = _files(tmp_path / "expected.zarr"), _files(tmp_path / "got.zarr")
