@@ -8,7 +8,8 @@ OME-Zarr 0.4 folder (zarr v2, 256^3 chunks, Blosc zstd) holding the same voxels.
 each method runs in its own process on the same machine, after the input has been read once (warm
 page cache) and dirty pages flushed:
 - `cat`: `cat` of the input's files to /dev/null (the read limit);
-- `write floor`: zarr writing level 0 alone (64^3 chunks, the store's compressor), 64 planes at a time;
+- `write floor`: zarr writing level 0 alone (64^3 chunks, the store's compressor), in slabs of 64
+  planes or of the input's chunk depth if deeper (so that no input chunk is decoded twice);
 - `em-assets`: `ingest_landing_tomogram`, what `raw_tomogram` runs: three levels and the statistics;
 - `ome-zarr-py`: `ome_zarr.writer.write_image`, local-mean scaler, three levels, NGFF 0.4, 64^3 chunks;
 - `ngff-zarr`: `to_multiscales` (ITK-Wasm bin-shrink) then `to_ngff_zarr`, three levels, NGFF 0.4.
@@ -99,7 +100,9 @@ def _dask_input(source: Path):
 
 
 def write_floor(source: Path, out: Path) -> None:
-    """Zarr writing level 0 alone, with the store's chunks and compressor, 64 planes at a time."""
+    """Zarr writing level 0 alone, with the store's chunks and compressor, in slabs of whole chunks."""
+    import math
+
     import numpy as np
     import zarr
 
@@ -116,8 +119,9 @@ def write_floor(source: Path, out: Path) -> None:
         zarr_format=2,
         chunk_key_encoding={"name": "v2", "separator": "/"},
     )
-    for z in range(0, data.shape[0], FLOOR_SLAB):
-        array[z : z + FLOOR_SLAB] = np.asarray(data[z : z + FLOOR_SLAB])
+    step = math.lcm(FLOOR_SLAB, data.chunks[0]) if source.is_dir() else FLOOR_SLAB
+    for z in range(0, data.shape[0], step):
+        array[z : z + step] = np.asarray(data[z : z + step])
 
 
 def em_assets_ingest(source: Path, out: Path) -> None:

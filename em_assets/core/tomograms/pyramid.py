@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -120,11 +121,21 @@ def _regions(shape: Sequence[int], edges: Sequence[int]) -> Iterator[Region]:
 
 
 class _MrcReader:
-    """Blocks of a memory-mapped MRC read with `pread`, so that no mapped page stays resident."""
+    """Blocks of a memory-mapped MRC read with `pread`, so that no mapped page stays resident.
 
-    def __init__(self, data: np.memmap) -> None:
+    Each thread reads into its own buffers, reused from block to block (fresh memory costs page faults).
+    """
+
+    def __init__(self, data: np.memmap, edges: Sequence[int]) -> None:
         self.shape, self.dtype, self.offset = data.shape, data.dtype, int(data.offset)
         self.fd = os.open(data.filename, os.O_RDONLY)
+        self.block_items, self.row_items = int(np.prod(edges)), edges[1] * self.shape[2]
+        self.buffers = threading.local()
+
+    def _buffer(self, name: str, items: int, shape: tuple[int, ...]) -> np.ndarray:
+        if not hasattr(self.buffers, name):
+            setattr(self.buffers, name, np.empty(items, dtype=self.dtype))
+        return getattr(self.buffers, name)[: int(np.prod(shape))].reshape(shape)
 
     def _pread(self, target: np.ndarray, offset: int) -> None:
         view = memoryview(target.reshape(-1).view(np.uint8))
@@ -137,8 +148,8 @@ class _MrcReader:
     def read(self, region: Region) -> np.ndarray:
         (z0, z1, _), (y0, y1, _), (x0, x1, _) = (r.indices(n) for r, n in zip(region, self.shape))
         _, ny, nx = self.shape
-        block = np.empty((z1 - z0, y1 - y0, x1 - x0), dtype=self.dtype)
-        rows = block if (x0, x1) == (0, nx) else np.empty((y1 - y0, nx), dtype=self.dtype)
+        block = self._buffer("block", self.block_items, (z1 - z0, y1 - y0, x1 - x0))
+        rows = block if (x0, x1) == (0, nx) else self._buffer("rows", self.row_items, (y1 - y0, nx))
         for z in range(z0, z1):
             target = block[z - z0] if rows is block else rows
             self._pread(target, self.offset + (z * ny + y0) * nx * self.dtype.itemsize)
@@ -163,9 +174,9 @@ class _ArrayReader:
         """Nothing to release."""
 
 
-def _reader(data: Any) -> _MrcReader | _ArrayReader:
+def _reader(data: Any, edges: Sequence[int]) -> _MrcReader | _ArrayReader:
     is_root_map = isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap) and data.filename
-    return _MrcReader(data) if is_root_map and data.flags.c_contiguous else _ArrayReader(data)
+    return _MrcReader(data, edges) if is_root_map and data.flags.c_contiguous else _ArrayReader(data)
 
 
 def _create_level(group: zarr.Group, path: str, shape: tuple[int, ...], dtype: np.dtype) -> zarr.Array:
@@ -265,7 +276,7 @@ def write_pyramid(
     group = zarr.open_group(str(dest), mode="w", zarr_format=2)
     arrays = [_create_level(group, str(index), shape, dtype) for index, shape in enumerate(shapes)]
     edges = block_edges(shapes[0], len(shapes), _source_chunks(data))
-    reader = _reader(data)
+    reader = _reader(data, edges)
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             parts = list(pool.map(lambda region: _write_block(reader, arrays, region), _regions(shapes[0], edges)))

@@ -36,8 +36,9 @@ class VolumeStatistics:
 
 def slab_statistics(slab: np.ndarray) -> SlabStatistics:
     """The finite minimum and maximum of a block (inf and -inf if none) and its number of NaN/inf voxels."""
-    if not np.issubdtype(slab.dtype, np.floating):
-        return float(slab.min()), float(slab.max()), 0
+    minimum, maximum = slab.min(), slab.max()
+    if not np.issubdtype(slab.dtype, np.floating) or (np.isfinite(minimum) and np.isfinite(maximum)):
+        return float(minimum), float(maximum), 0
     finite = np.isfinite(slab)
     n_bad = int(slab.size - np.count_nonzero(finite))
     if n_bad == slab.size:
