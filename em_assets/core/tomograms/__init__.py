@@ -8,7 +8,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     {
         "volumes": ["Multiscale", "SourceVolume", "open_multiscale", "open_source_volume", "write_multiscale"],
         "ngff": ["MultiscaleLevel", "build_multiscales", "parse_multiscale_levels"],
-        "statistics": ["VolumeStatistics", "volume_statistics"],
+        "pyramid": ["PyramidWrite", "downsample_2x", "write_pyramid"],
+        "statistics": ["VolumeStatistics", "combine_statistics", "slab_statistics", "volume_statistics"],
         "landing": ["find_landing_tomogram", "scan_tomogram_landing"],
         "ingest": ["ingest_landing_tomogram", "level_records"],
         "record": ["LevelRecord", "TomogramRecord"],
