@@ -36,11 +36,14 @@ dev: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/contrast_limits.py
 	$(BIN)/python benchmarks/chunks.py
 	$(BIN)/python benchmarks/portal.py
 	$(BIN)/python benchmarks/sensors.py
 	$(BIN)/python benchmarks/merge.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) data .dagster

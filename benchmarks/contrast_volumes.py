@@ -16,7 +16,7 @@ import numpy as np
 import zarr
 
 from em_assets.core.contrast.histogram import DyadicHistogram, histogram_of, merged
-from em_assets.core.tomograms.volumes import COMPRESSOR
+from em_assets.core.tomograms.pyramid import COMPRESSOR
 
 SIZES = {"small": (64, 256, 256), "medium": (224, 512, 512), "large": (448, 1024, 1024)}
 CHUNKS = (64, 256, 256)

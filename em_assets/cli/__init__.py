@@ -1,24 +1,56 @@
-"""The `em-assets` command: one sub-command module per concern."""
+"""The `em-assets` command: one sub-command module per concern.
+
+Each module is imported only when its command runs: the parser is declared here so that `em-assets --help` and argument errors import no science stack
+(Dagster, pandas, zarr, the portal client); each handler names its module and function.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from em_assets.cli import demo, portal, view
+Handler = Callable[[argparse.Namespace], int]
 
-COMMAND_MODULES = (demo, view, portal)
+
+def _handler(module: str, function: str) -> Handler:
+    """The function `function` of `em_assets.cli.<module>`, imported when the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"em_assets.cli.{module}"), function)(args)
+
+    return run
+
+
+def _add_portal(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("portal", help="tomograms from the CryoET Data Portal")
+    actions = parser.add_subparsers(dest="portal_command", required=True)
+    listing = actions.add_parser("list", help="list a dataset's tomograms")
+    listing.add_argument("--dataset", type=int, action="append", default=[], help="dataset id (repeatable)")
+    listing.add_argument("--run", action="append", default=[], help="only runs with this name (repeatable)")
+    listing.add_argument("--voxel-spacing", type=float, default=None, help="only this voxel spacing (Å)")
+    listing.add_argument("--default-only", action="store_true", help="only each run's default tomogram")
+    listing.set_defaults(handler=_handler("portal", "run_list"))
+    adding = actions.add_parser("add", help="register a tomogram as partition portal-<id>")
+    adding.add_argument("tomogram_id", type=int, help="portal tomogram id, e.g. 773")
+    adding.add_argument("--materialize", action="store_true", help="also run its pipeline now")
+    adding.set_defaults(handler=_handler("portal", "run_add"))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(prog="em-assets", description=__doc__)
+    parser = argparse.ArgumentParser(prog="em-assets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    demo = commands.add_parser("demo", help="write the demo data and run the whole pipeline on it")
+    demo.set_defaults(handler=_handler("demo", "run_demo"))
+    view = commands.add_parser("view", help="serve the store so Neuroglancer URLs with local sources open")
+    view.add_argument("--host", default=None, help="default: the host of the local data URL")
+    view.add_argument("--port", type=int, default=None, help="default: the port of the local data URL")
+    view.set_defaults(handler=_handler("view", "run_view"))
+    _add_portal(commands)
     return parser
 
 

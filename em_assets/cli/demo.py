@@ -93,9 +93,3 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")
     print("Open the UI on this history with `make dev`.")
     return 1 if failed else 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add the `demo` sub-command."""
-    parser = commands.add_parser("demo", help="write the demo data and run the whole pipeline on it")
-    parser.set_defaults(handler=run_demo)

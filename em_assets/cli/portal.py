@@ -99,17 +99,5 @@ def _guarded(handler):
     return run
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add the `portal` sub-command with `list` and `add`."""
-    parser = commands.add_parser("portal", help="tomograms from the CryoET Data Portal")
-    actions = parser.add_subparsers(dest="portal_command", required=True)
-    listing = actions.add_parser("list", help="list a dataset's tomograms")
-    listing.add_argument("--dataset", type=int, action="append", default=[], help="dataset id (repeatable)")
-    listing.add_argument("--run", action="append", default=[], help="only runs with this name (repeatable)")
-    listing.add_argument("--voxel-spacing", type=float, default=None, help="only this voxel spacing (Å)")
-    listing.add_argument("--default-only", action="store_true", help="only each run's default tomogram")
-    listing.set_defaults(handler=_guarded(list_tomograms))
-    adding = actions.add_parser("add", help="register a tomogram as partition portal-<id>")
-    adding.add_argument("tomogram_id", type=int, help="portal tomogram id, e.g. 773")
-    adding.add_argument("--materialize", action="store_true", help="also run its pipeline now")
-    adding.set_defaults(handler=_guarded(add_tomogram))
+run_list = _guarded(list_tomograms)
+run_add = _guarded(add_tomogram)

@@ -32,9 +32,12 @@ def serve_store(store: Path, host: str, port: int) -> http.server.ThreadingHTTPS
 
 def run_view(args: argparse.Namespace) -> int:
     """Serve the store and print the state URLs of every tomogram until interrupted."""
+    default = urlparse(DEFAULT_LOCAL_DATA_URL)
+    host = default.hostname if args.host is None else args.host
+    port = default.port if args.port is None else args.port
     layout = StoreLayout(default_home())
-    server = serve_store(layout.store, args.host, args.port)
-    print(f"Serving {layout.store} at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    server = serve_store(layout.store, host, port)
+    print(f"Serving {layout.store} at http://{host}:{port}/ (Ctrl-C to stop)")
     for key in layout.state_keys():
         print(f"  {key}: {layout.url_file(key).read_text().strip()}")
     try:
@@ -44,12 +47,3 @@ def run_view(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add the `view` sub-command."""
-    default = urlparse(DEFAULT_LOCAL_DATA_URL)
-    parser = commands.add_parser("view", help="serve the store so Neuroglancer URLs with local sources open")
-    parser.add_argument("--host", default=default.hostname)
-    parser.add_argument("--port", type=int, default=default.port)
-    parser.set_defaults(handler=run_view)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from itertools import product
 from typing import Any
 
-import dask
-import dask.array as da
 import numpy as np
 
 from em_assets.core.errors import InputError
@@ -14,6 +13,12 @@ from em_assets.core.errors import InputError
 TILE_VOXELS = 1 << 20
 
 Box = tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+
+
+def _is_dask(data: Any) -> bool:
+    """Whether `data` is a Dask array, without importing Dask (only Dask inputs need it)."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(data, dask_array.Array)
 
 
 def check_volume(data: Any, name: str) -> np.dtype:
@@ -30,7 +35,7 @@ def check_volume(data: Any, name: str) -> np.dtype:
 def _grid_chunks(data: Any) -> tuple[tuple[int, ...], ...]:
     """Chunk lengths along each axis: Dask's, zarr's shards or chunks, else whole rows of z-planes."""
     shape = tuple(int(n) for n in data.shape)
-    if isinstance(data, da.Array):
+    if _is_dask(data):
         return tuple(tuple(int(c) for c in axis) for axis in data.chunks)
     grid = getattr(data, "shards", None) or getattr(data, "chunks", None)
     if not (isinstance(grid, tuple) and len(grid) == 3 and all(isinstance(c, int) and c > 0 for c in grid)):
@@ -80,6 +85,8 @@ def boxes(cuts: tuple[list[int], list[int], list[int]]) -> list[Box]:
 def read_box(data: Any, box: Box) -> np.ndarray:
     """The voxels of `box` as a NumPy array (Dask computed synchronously in this thread)."""
     index = tuple(slice(lo, hi) for lo, hi in box)
-    if isinstance(data, da.Array):
+    if _is_dask(data):
+        import dask
+
         return np.asarray(dask.compute(data[index], scheduler="synchronous")[0])
     return np.asarray(data[index])

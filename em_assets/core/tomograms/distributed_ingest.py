@@ -11,7 +11,7 @@ from pathlib import Path
 from em_assets.core.parallel import OrderedMap
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_pyramid import write_multiscale_boxes
-from em_assets.core.tomograms.ingest import PYRAMID_LEVELS, level_records
+from em_assets.core.tomograms.ingest import PYRAMID_LEVELS, record_ingested
 from em_assets.core.tomograms.landing import find_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics
@@ -45,7 +45,7 @@ def ingest_landing_tomogram_boxes(
         If no landing tomogram matches `key` or it cannot be read.
     """
     source = open_source_volume(find_landing_tomogram(landing, key))
-    multiscale, statistics = write_multiscale_boxes(
+    _, statistics = write_multiscale_boxes(
         dest / TOMOGRAM_ZARR,
         source.path,
         name=key,
@@ -53,12 +53,4 @@ def ingest_landing_tomogram_boxes(
         metadata={"source": str(source.path), "source_format": source.format},
         map_boxes=map_boxes,
     )
-    record = TomogramRecord(
-        key=key,
-        source=str(source.path),
-        source_format=source.format,
-        dtype=str(multiscale.arrays[0].dtype),
-        levels=level_records(multiscale),
-    )
-    record.save(dest)
-    return record, statistics
+    return record_ingested(key, source, dest), statistics

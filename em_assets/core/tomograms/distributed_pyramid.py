@@ -24,12 +24,10 @@ import zarr
 from em_assets.core.errors import InputError
 from em_assets.core.parallel import OrderedMap, thread_map
 from em_assets.core.tomograms.ngff import MultiscaleLevel, build_multiscales
-from em_assets.core.tomograms.statistics import VolumeStatistics, _slab_statistics
+from em_assets.core.tomograms.pyramid import CHUNK_EDGE, create_level, downsample_2x
+from em_assets.core.tomograms.statistics import VolumeStatistics, slab_statistics
 from em_assets.core.tomograms.volumes import (
-    CHUNK_EDGE,
     Multiscale,
-    _create_level,
-    downsample_2x,
     open_multiscale,
     open_source_volume,
 )
@@ -77,7 +75,7 @@ def _write_base_box(source_path: Path, dest: str, n_levels: int, box: Box) -> Bo
     group["0"][tuple(slice(lo, hi) for lo, hi in box)] = block
     if n_levels > 1:
         _shrink_into(group["1"], box, block)
-    minimum, maximum, n_nonfinite = _slab_statistics(block)
+    minimum, maximum, n_nonfinite = slab_statistics(block)
     return BoxStatistics(minimum, maximum, n_nonfinite)
 
 
@@ -129,7 +127,7 @@ def write_multiscale_boxes(
     shapes = level_shapes(shape, n_levels)
     group = zarr.open_group(str(dest), mode="w", zarr_format=2)
     for index, level_shape in enumerate(shapes):
-        _create_level(group, str(index), level_shape, np.dtype(source.data.dtype))
+        create_level(group, str(index), level_shape, np.dtype(source.data.dtype))
     run = map_boxes or thread_map(2)
     base = partial(_write_base_box, Path(source.path), str(dest), len(shapes))
     try:

@@ -1,7 +1,8 @@
-"""Streaming statistics of a volume: range and non-finite count, one z-slab at a time."""
+"""Streaming statistics of a volume: range and non-finite count, one block at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import numpy as np
 
 SLAB_DEPTH = 64
+
+SlabStatistics = tuple[float, float, int]
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,11 @@ class VolumeStatistics:
         return self.n_voxels - self.n_nonfinite
 
 
-def _slab_statistics(slab: np.ndarray) -> tuple[float, float, int]:
-    if not np.issubdtype(slab.dtype, np.floating):
-        return float(slab.min()), float(slab.max()), 0
+def slab_statistics(slab: np.ndarray) -> SlabStatistics:
+    """The finite minimum and maximum of a block (inf and -inf if none) and its number of NaN/inf voxels."""
+    minimum, maximum = slab.min(), slab.max()
+    if not np.issubdtype(slab.dtype, np.floating) or (np.isfinite(minimum) and np.isfinite(maximum)):
+        return float(minimum), float(maximum), 0
     finite = np.isfinite(slab)
     n_bad = int(slab.size - np.count_nonzero(finite))
     if n_bad == slab.size:
@@ -42,15 +47,21 @@ def _slab_statistics(slab: np.ndarray) -> tuple[float, float, int]:
     return float(values.min()), float(values.max()), n_bad
 
 
+def combine_statistics(shape: Sequence[int], parts: Iterable[SlabStatistics]) -> VolumeStatistics:
+    """The statistics of a volume of `shape` from those of blocks that tile it (`slab_statistics`)."""
+    parts = list(parts)
+    return VolumeStatistics(
+        shape=tuple(int(n) for n in shape),
+        minimum=min(p[0] for p in parts),
+        maximum=max(p[1] for p in parts),
+        n_nonfinite=sum(p[2] for p in parts),
+    )
+
+
 def volume_statistics(data: Any) -> VolumeStatistics:
     """Statistics of a 3-D array (NumPy, memmap, zarr), read in z-slabs on two threads."""
     depth = data.shape[0]
     bounds = [(z, min(z + SLAB_DEPTH, depth)) for z in range(0, depth, SLAB_DEPTH)]
     with ThreadPoolExecutor(2) as pool:
-        parts = list(pool.map(lambda b: _slab_statistics(np.asarray(data[b[0] : b[1]])), bounds))
-    return VolumeStatistics(
-        shape=tuple(int(n) for n in data.shape),
-        minimum=min(p[0] for p in parts),
-        maximum=max(p[1] for p in parts),
-        n_nonfinite=sum(p[2] for p in parts),
-    )
+        parts = pool.map(lambda b: slab_statistics(np.asarray(data[b[0] : b[1]])), bounds)
+        return combine_statistics(data.shape, parts)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numcodecs
-import numpy as np
 import zarr
 
 from em_assets.core.errors import InputError
@@ -19,14 +15,11 @@ from em_assets.core.tomograms.mrc import open_mrc
 from em_assets.core.tomograms.ngff import (
     NO_OFFSET,
     MultiscaleLevel,
-    build_multiscales,
     parse_multiscale,
 )
+from em_assets.core.tomograms.pyramid import write_pyramid
 
 MRC_SUFFIXES = (".mrc", ".rec", ".map")
-CHUNK_EDGE = 64
-COMPRESSOR = numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)
-WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -132,33 +125,6 @@ def open_multiscale(path: Path) -> Multiscale:
     return Multiscale(path, parsed.levels, arrays)
 
 
-def _for_each_slab(depth: int, step: int, work: Callable[[int, int], None]) -> None:
-    bounds = [(z, min(z + step, depth)) for z in range(0, depth, step)]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(lambda b: work(*b), bounds))
-
-
-def _create_level(group: zarr.Group, path: str, shape: tuple[int, ...], dtype: np.dtype) -> zarr.Array:
-    chunks = tuple(min(CHUNK_EDGE, n) for n in shape)
-    return group.create_array(
-        path,
-        shape=shape,
-        chunks=chunks,
-        dtype=dtype,
-        compressors=COMPRESSOR,
-        fill_value=0,
-        chunk_key_encoding={"name": "v2", "separator": "/"},
-    )
-
-
-def downsample_2x(block: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Mean over 2×2×2 blocks (odd trailing planes dropped), rounded back for integer dtypes."""
-    z, y, x = (n // 2 * 2 for n in block.shape)
-    cropped = block[:z, :y, :x].astype(np.float64)
-    mean = cropped.reshape(z // 2, 2, y // 2, 2, x // 2, 2).mean(axis=(1, 3, 5))
-    return np.rint(mean).astype(dtype) if np.issubdtype(dtype, np.integer) else mean.astype(dtype)
-
-
 def write_multiscale(
     dest: Path,
     data: Any,
@@ -168,29 +134,5 @@ def write_multiscale(
     metadata: dict[str, Any] | None = None,
 ) -> Multiscale:
     """Write `data` (z, y, x) and its 2× mean pyramid to `dest` as an NGFF 0.4 zarr v2 multiscale."""
-    if len(data.shape) != 3:
-        raise InputError(name, f"is not a 3-D volume (shape {tuple(data.shape)})")
-    dtype = np.dtype(data.dtype)
-    group = zarr.open_group(str(dest), mode="w", zarr_format=2)
-    level0 = _create_level(group, "0", tuple(int(n) for n in data.shape), dtype)
-
-    def copy(z0: int, z1: int) -> None:
-        level0[z0:z1] = np.asarray(data[z0:z1])
-
-    _for_each_slab(level0.shape[0], CHUNK_EDGE, copy)
-    levels = [MultiscaleLevel("0", tuple(float(v) for v in voxel_size))]
-    previous = level0
-    for index in range(1, n_levels):
-        shape = tuple(n // 2 for n in previous.shape)
-        if min(shape) < 1:
-            break
-        current = _create_level(group, str(index), shape, dtype)
-
-        def shrink(z0: int, z1: int, source: zarr.Array = previous, target: zarr.Array = current) -> None:
-            target[z0:z1] = downsample_2x(source[2 * z0 : 2 * z1], dtype)
-
-        _for_each_slab(shape[0], CHUNK_EDGE, shrink)
-        levels.append(MultiscaleLevel(str(index), tuple(v * 2**index for v in levels[0].voxel_size)))
-        previous = current
-    group.attrs["multiscales"] = build_multiscales(name, levels, metadata)
+    write_pyramid(dest, data, voxel_size, name, n_levels, metadata)
     return open_multiscale(dest)

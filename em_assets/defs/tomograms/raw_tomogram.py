@@ -90,7 +90,7 @@ def raw_tomogram(
     else:
         with dask.ordered_map() as map_boxes, publish_directory(folder) as tmp:
             if map_boxes is None:
-                record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
+                record, statistics = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
             else:
                 record, statistics = ingest_landing_tomogram_boxes(store.layout.tomogram_landing, key, tmp, map_boxes)
     zarr_path = store.layout.tomogram_zarr(key)

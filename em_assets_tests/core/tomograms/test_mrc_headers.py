@@ -150,7 +150,7 @@ def test_ingest_carries_the_translation_to_the_store_the_record_and_the_viewer(t
     landing.mkdir()
     _write(landing / "placed.mrc", _stored(2, 3, 1), mapc=2, mapr=3, maps=1, origin=(7.0, 8.0, 9.0),
            **_anisotropic_cell())  # fmt: skip
-    record = ingest_landing_tomogram(landing, "placed", tmp_path / "out")
+    record, _ = ingest_landing_tomogram(landing, "placed", tmp_path / "out")
     assert record.translation == pytest.approx((9.0, 8.0, 7.0)) and record.voxel_size == pytest.approx(VOXEL_ZYX)
     datasets = json.loads((tmp_path / "out" / "tomogram.zarr" / ".zattrs").read_text())["multiscales"][0]["datasets"]
     for dataset in datasets:

@@ -10,8 +10,8 @@ import zarr
 
 from em_assets.core.errors import InputError
 from em_assets.core.tomograms.ngff import MultiscaleLevel, build_multiscales
+from em_assets.core.tomograms.pyramid import downsample_2x
 from em_assets.core.tomograms.volumes import (
-    downsample_2x,
     open_multiscale,
     open_source_volume,
     write_multiscale,
