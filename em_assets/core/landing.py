@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from em_assets.core.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,44 @@ class LandingScan:
 
     entries: dict[str, LandingEntry]
     refused: dict[str, str]
+
+
+LINK_REFUSAL = "is a symbolic link; links in landing folders are never followed"
+
+
+def symlinks_below(folder: Path) -> list[Path]:
+    """Every symbolic link below `folder` (files and folders), sorted; links are not descended into.
+
+    Parameters
+    ----------
+    folder : Path
+        A landing item's folder (for example an OME-Zarr store or an EM dataset).
+
+    Returns
+    -------
+    list of Path
+        The links found, an empty list when there are none.
+    """
+    links: list[Path] = []
+    for parent, folders, files in os.walk(folder, followlinks=False):
+        links.extend(Path(parent) / name for name in folders + files if (Path(parent) / name).is_symlink())
+    return sorted(links)
+
+
+def refuse_symlinks(item: Path) -> None:
+    """Raise unless `item` and everything below it are real files and folders, not links.
+
+    Parameters
+    ----------
+    item : Path
+        A landing item: a file or a folder.
+
+    Raises
+    ------
+    InputError
+        Naming the first link found (and how many there are), whatever it points at.
+    """
+    links = [item] if item.is_symlink() else symlinks_below(item) if item.is_dir() else []
+    if links:
+        more = f" ({len(links)} links in all)" if len(links) > 1 else ""
+        raise InputError(links[0], f"{LINK_REFUSAL}{more}")

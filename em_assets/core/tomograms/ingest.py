@@ -5,16 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
+from em_assets.core.landing import refuse_symlinks
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.landing import find_landing_tomogram
 from em_assets.core.tomograms.record import LevelRecord, TomogramRecord
+from em_assets.core.tomograms.source_checks import (
+    as_stored,
+    check_levels_consistent,
+    missing_chunks,
+    undecodable_chunk,
+)
 from em_assets.core.tomograms.volumes import (
     Multiscale,
+    SourceVolume,
+    open_multiscale,
     open_source_volume,
     write_multiscale,
 )
 
 PYRAMID_LEVELS = 3
+READ_ERRORS = (RuntimeError, ValueError, TypeError, OSError)
+"""What numpy, zarr and its codecs raise on data they cannot read (blosc: RuntimeError)."""
 
 
 def level_records(multiscale: Multiscale) -> list[LevelRecord]:
@@ -25,28 +36,89 @@ def level_records(multiscale: Multiscale) -> list[LevelRecord]:
     ]
 
 
+def check_zarr_source(source: SourceVolume) -> int:
+    """Check an OME-Zarr source's levels and storage before reading its voxels.
+
+    Parameters
+    ----------
+    source : SourceVolume
+        An opened OME-Zarr landing item.
+
+    Returns
+    -------
+    int
+        Chunks of the full-resolution level that are absent (read as the fill value, reported).
+
+    Raises
+    ------
+    InputError
+        For inconsistent levels, or metadata claiming far more data than the store holds.
+    """
+    multiscale = open_multiscale(source.path)
+    check_levels_consistent(
+        source.path, [tuple(a.shape) for a in multiscale.arrays], [a.dtype for a in multiscale.arrays]
+    )
+    return missing_chunks(multiscale.arrays[0], source.path / multiscale.levels[0].path, source.path)
+
+
+def read_failure(source: SourceVolume, error: Exception) -> InputError:
+    """The InputError for a source whose voxels failed to read, naming the undecodable chunk if any."""
+    kind = type(error).__name__
+    if source.format == "ome-zarr":
+        index = undecodable_chunk(source.data)
+        if index is not None:
+            chunk = source.data.metadata.encode_chunk_key(index)
+            return InputError(source.path / source.data.path / chunk, f"corrupt chunk: it cannot be decoded ({kind})")
+    return InputError(source.path, f"could not be read ({kind}: {error})")
+
+
 def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramRecord:
-    """Copy the landing tomogram of `key` into `dest` (a fresh folder) and record what it is."""
-    source = open_source_volume(find_landing_tomogram(landing, key))
+    """Copy the landing tomogram of `key` into `dest` (a fresh folder) and record what it is.
+
+    Parameters
+    ----------
+    landing : Path
+        The tomogram landing folder.
+    key : str
+        The partition key (validated before any path is built).
+    dest : Path
+        A fresh folder the zarr and its record are written to.
+
+    Returns
+    -------
+    TomogramRecord
+        What was ingested, with the count of absent source chunks.
+
+    Raises
+    ------
+    InputError
+        For a missing, linked, malformed, unsupported, oversized-claim or corrupt source.
+    """
+    path = find_landing_tomogram(landing, key)
+    refuse_symlinks(path)
+    source = open_source_volume(path)
+    absent = check_zarr_source(source) if source.format == "ome-zarr" else 0
+    data = as_stored(source.data, source.path)
     try:
         multiscale = write_multiscale(
             dest / TOMOGRAM_ZARR,
-            source.data,
+            data,
             source.voxel_size,
             name=key,
             n_levels=PYRAMID_LEVELS,
             metadata={"source": str(source.path), "source_format": source.format},
         )
-    except (ValueError, OSError) as error:
-        if isinstance(error, InputError):
-            raise
-        raise InputError(source.path, f"could not be read: {error}") from None
+    except InputError:
+        raise
+    except READ_ERRORS as error:
+        raise read_failure(source, error) from None
     record = TomogramRecord(
         key=key,
         source=str(source.path),
         source_format=source.format,
         dtype=str(multiscale.arrays[0].dtype),
         levels=level_records(multiscale),
+        missing_source_chunks=absent,
     )
     record.save(dest)
     return record

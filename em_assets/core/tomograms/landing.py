@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
-from em_assets.core.landing import LandingEntry, LandingScan, fingerprint
-from em_assets.core.store import PARTITION_KEY_PATTERN
+from em_assets.core.landing import LINK_REFUSAL, LandingEntry, LandingScan, fingerprint
+from em_assets.core.store import is_valid_partition_key, validate_partition_key
 from em_assets.core.tomograms.volumes import MRC_SUFFIXES
 
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")
@@ -34,7 +34,9 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
         key = landing_key(path)
         if key is None:
             continue
-        if not PARTITION_KEY_PATTERN.match(key):
+        if path.is_symlink():
+            refused[str(path)] = LINK_REFUSAL
+        elif not is_valid_partition_key(key):
             refused[str(path)] = f"{key!r} is not a valid partition key"
         elif key in entries:
             refused[str(path)] = f"key {key!r} is already taken by {entries[key].path.name}"
@@ -45,6 +47,7 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
 
 def find_landing_tomogram(folder: Path, key: str) -> Path:
     """The landing path of partition `key`, or an InputError saying where it was looked for."""
+    validate_partition_key(key)
     entry = scan_tomogram_landing(folder).entries.get(key)
     if entry is None:
         raise InputError(key, f"no tomogram named {key}.zarr, {key}.ome.zarr or {key}.mrc in {folder}")

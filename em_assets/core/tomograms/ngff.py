@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,38 @@ def ome_attributes(attrs: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def parse_multiscale_levels(attrs: Mapping[str, Any], source: Path) -> list[MultiscaleLevel]:
-    """The levels of the first multiscale in `attrs`, voxel sizes converted to ångström."""
+    """The levels of the first multiscale in `attrs`, voxel sizes converted to ångström.
+
+    Parameters
+    ----------
+    attrs : Mapping
+        The group's attributes (NGFF 0.4 or 0.5).
+    source : Path
+        The OME-Zarr folder errors name.
+
+    Returns
+    -------
+    list of MultiscaleLevel
+        Full resolution first.
+
+    Raises
+    ------
+    InputError
+        For absent, malformed (wrong types, missing keys) or non-positive multiscale metadata.
+    """
+    try:
+        levels = _parse_levels(attrs, source)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        raise InputError(source, f"malformed 'multiscales' metadata ({type(error).__name__})") from None
+    for level in levels:
+        if not all(math.isfinite(v) and v > 0 for v in level.voxel_size):
+            raise InputError(source, f"dataset {level.path!r} has a non-positive or non-finite scale {level.voxel_size}")
+    return levels
+
+
+def _parse_levels(attrs: Mapping[str, Any], source: Path) -> list[MultiscaleLevel]:
     multiscales = ome_attributes(attrs).get("multiscales")
     if not multiscales:
         raise InputError(source, "not an OME-Zarr image: no 'multiscales' in the group attributes")

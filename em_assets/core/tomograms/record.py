@@ -34,6 +34,7 @@ class TomogramRecord:
     public_shape: tuple[int, int, int] | None = None
     public_voxel_size: tuple[float, float, float] | None = None
     links: dict[str, str] = field(default_factory=dict)
+    missing_source_chunks: int = 0
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from em_assets.core.tomograms.ngff import (
     build_multiscales,
     parse_multiscale_levels,
 )
+from em_assets.core.tomograms.source_checks import check_volume_shape
 
 MRC_SUFFIXES = (".mrc", ".rec", ".map")
 CHUNK_EDGE = 64
@@ -75,9 +77,8 @@ def _open_mrc(path: Path) -> SourceVolume:
             offset = 1024 + int(header.nsymbt)
     except (ValueError, OSError) as error:
         raise InputError(path, f"is not a readable MRC file ({error})") from None
-    if len(shape) != 3 or min(shape) < 1:
-        raise InputError(path, f"is not a 3-D volume (shape {shape})")
-    expected = offset + int(np.prod(shape)) * dtype.itemsize
+    check_volume_shape(shape, path)
+    expected = offset + math.prod(shape) * dtype.itemsize
     if path.stat().st_size < expected:
         raise InputError(path, f"is truncated: {path.stat().st_size} bytes, the header promises {expected}")
     data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
