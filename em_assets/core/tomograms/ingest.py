@@ -10,6 +10,7 @@ from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.landing import find_landing_tomogram
 from em_assets.core.tomograms.record import LevelRecord, TomogramRecord
 from em_assets.core.tomograms.source_checks import (
+    DECODE_ERRORS,
     as_stored,
     check_levels_consistent,
     missing_chunks,
@@ -24,8 +25,6 @@ from em_assets.core.tomograms.volumes import (
 )
 
 PYRAMID_LEVELS = 3
-READ_ERRORS = (RuntimeError, ValueError, TypeError, OSError)
-"""What numpy, zarr and its codecs raise on data they cannot read (blosc: RuntimeError)."""
 
 
 def level_records(multiscale: Multiscale) -> list[LevelRecord]:
@@ -110,7 +109,7 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramReco
         )
     except InputError:
         raise
-    except READ_ERRORS as error:
+    except DECODE_ERRORS as error:
         raise read_failure(source, error) from None
     record = TomogramRecord(
         key=key,

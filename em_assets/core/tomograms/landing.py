@@ -48,7 +48,11 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
 def find_landing_tomogram(folder: Path, key: str) -> Path:
     """The landing path of partition `key`, or an InputError saying where it was looked for."""
     validate_partition_key(key)
-    entry = scan_tomogram_landing(folder).entries.get(key)
+    scan = scan_tomogram_landing(folder)
+    entry = scan.entries.get(key)
+    refusals = [(path, reason) for path, reason in scan.refused.items() if landing_key(Path(path)) == key]
+    if entry is None and refusals:
+        raise InputError(*refusals[0])
     if entry is None:
         raise InputError(key, f"no tomogram named {key}.zarr, {key}.ome.zarr or {key}.mrc in {folder}")
     return entry.path

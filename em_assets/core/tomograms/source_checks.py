@@ -24,6 +24,8 @@ RATIO_CHECKED_ABOVE = 256 * 2**20
 METADATA_FILES = frozenset({".zarray", ".zattrs", ".zgroup", "zarr.json"})
 CONVERTED_TO_FLOAT32 = ("float16", "float64")
 SIZE_UNITS = ("B", "kB", "MB", "GB", "TB")
+DECODE_ERRORS = (RuntimeError, ValueError, TypeError, OSError, SystemError)
+"""What numpy, zarr and its codecs raise on bytes they cannot decode (blosc: RuntimeError or SystemError)."""
 
 
 def stored_dtype(dtype: np.dtype, subject: str | Path) -> np.dtype:
@@ -213,6 +215,6 @@ def undecodable_chunk(array: zarr.Array) -> tuple[int, ...] | None:
         region = tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, array.chunks))
         try:
             array[region]
-        except (RuntimeError, ValueError, TypeError, OSError):
+        except DECODE_ERRORS:
             return index
     return None
