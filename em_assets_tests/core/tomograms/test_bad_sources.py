@@ -7,56 +7,35 @@ import json
 import os
 import re
 import shutil
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import mrcfile
 import numpy as np
 import pytest
-import zarr
 
 from em_assets.core.errors import InputError
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.landing import scan_tomogram_landing
-from em_assets.core.tomograms.ngff import MultiscaleLevel, build_multiscales
 from em_assets.core.tomograms.source_checks import MAX_COMPRESSION_RATIO, as_stored
 from em_assets.core.tomograms.volumes import open_multiscale, write_multiscale
+from em_assets_tests.fixtures.tomograms import (
+    SHAPE,
+    corrupt_chunk,
+    noise,
+    write_mrc,
+    write_oversized_claim,
+    write_zarr,
+)
 
-SHAPE = (6, 10, 12)
 SECRET = b"s3cr3t:x:0:0:s3cr3t:/s3cr3t:/bin/bash\n"
-
-
-def noise(shape=SHAPE, dtype=np.float32) -> np.ndarray:
-    return np.random.default_rng(3).normal(50, 10, size=shape).astype(dtype)
-
-
-def write_mrc(path: Path, data: np.ndarray) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with mrcfile.new(path, overwrite=True) as mrc:
-            mrc.set_data(data)
-    return path
 
 
 def set_mrc_header(path: Path, **fields: int) -> None:
     with mrcfile.open(path, mode="r+", permissive=True) as mrc:
         for name, value in fields.items():
             setattr(mrc.header, name, value)
-
-
-def write_zarr(path: Path, levels: list[np.ndarray], zarr_format: int = 2) -> Path:
-    """A hand-made OME-Zarr: the given arrays as levels "0", "1", ... with NGFF 0.4 metadata."""
-    group = zarr.open_group(str(path), mode="w", zarr_format=zarr_format)
-    for index, data in enumerate(levels):
-        array = group.create_array(str(index), shape=data.shape, dtype=data.dtype, chunks=(4,) * data.ndim)
-        array[...] = data
-    group.attrs["multiscales"] = build_multiscales(
-        path.stem, [MultiscaleLevel(str(i), (2.0**i,) * 3) for i in range(len(levels))]
-    )
-    return path
 
 
 def zattrs(path: Path) -> dict:
@@ -91,9 +70,7 @@ def _garbage_chunk(path: Path) -> None:
 
 
 def _flipped_chunk_body(path: Path) -> None:
-    chunk = bytearray((path / "0" / "0.0.1").read_bytes())
-    chunk[16:] = bytes(255 - b for b in chunk[16:])
-    (path / "0" / "0.0.1").write_bytes(bytes(chunk))
+    corrupt_chunk(path)
 
 
 def _delete_zattrs(path: Path) -> None:
@@ -181,10 +158,7 @@ def test_inconsistent_or_misshapen_multiscales_are_refused(tmp_path: Path, level
 
 def test_metadata_claiming_80_gb_in_a_tiny_store_is_refused_before_reading(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    group = zarr.open_group(str(landing / "huge.zarr"), mode="w", zarr_format=2)
-    array = group.create_array("0", shape=(2000, 5000, 2000), dtype="float32", chunks=(64, 256, 256))
-    array[:64, :256, :256] = noise((64, 256, 256))
-    group.attrs["multiscales"] = build_multiscales("huge", [MultiscaleLevel("0", (1.0, 1.0, 1.0))])
+    write_oversized_claim(landing / "huge.zarr")
     stored = sum(p.stat().st_size for p in (landing / "huge.zarr").rglob("*") if p.is_file())
     assert stored < 80e9 / MAX_COMPRESSION_RATIO
     error = refused(landing, "huge", tmp_path)
