@@ -3,7 +3,6 @@ or handled as docs/bad_input.md says; a bad chunk never stops the good ones of i
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
@@ -21,18 +20,9 @@ from em_assets.core.synapses.preprocessing import (
     PreprocessingSettings,
     preprocess_chunk,
 )
-from em_assets_tests.fixtures.synapses import ChunkWriter, save_npy
+from em_assets_tests.fixtures.synapses import ChunkWriter, npy_with_header, save_npy
 
 SECRET = b"s3cr3t:x:0:0:s3cr3t:/s3cr3t:/bin/bash\n"
-
-
-def npy_with_header(path: Path, shape: tuple[int, ...], payload: bytes = b"\x00" * 64) -> Path:
-    """A `.npy` whose header declares `shape` (uint8) followed by `payload`, whatever its size."""
-    stream = io.BytesIO()
-    np.lib.format.write_array_header_1_0(stream, {"descr": "|u1", "fortran_order": False, "shape": shape})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(stream.getvalue() + payload)
-    return path
 
 
 def process(dataset_dir: Path, out: Path):

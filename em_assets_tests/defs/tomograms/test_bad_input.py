@@ -9,7 +9,13 @@ import numpy as np
 from em_assets.core.store import StoreLayout
 from em_assets.dagster_support.local_runs import run_sensor_once
 from em_assets.defs.tomograms.landing_sensor import tomogram_landing_sensor
-from em_assets_tests.fixtures.tomograms import corrupt_chunk, noise, write_mrc, write_oversized_claim, write_zarr
+from em_assets_tests.fixtures.tomograms import (
+    corrupt_chunk,
+    noise,
+    write_mrc,
+    write_oversized_claim,
+    write_zarr,
+)
 
 
 def _failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
