@@ -65,8 +65,14 @@ def symlinks_below(folder: Path) -> list[Path]:
         The links found, an empty list when there are none.
     """
     links: list[Path] = []
-    for parent, folders, files in os.walk(folder, followlinks=False):
-        links.extend(Path(parent) / name for name in folders + files if (Path(parent) / name).is_symlink())
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    links.append(Path(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
     return sorted(links)
 
 

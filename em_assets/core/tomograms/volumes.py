@@ -91,8 +91,8 @@ def open_multiscale(path: Path) -> Multiscale:
     path = Path(path)
     try:
         group = zarr.open_group(str(path), mode="r")
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        raise InputError(path, f"is not a zarr group ({error})") from None
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as error:
+        raise InputError(path, f"is not a zarr group ({type(error).__name__})") from None
     levels = parse_multiscale_levels(dict(group.attrs), path)
     arrays = []
     for level in levels:
@@ -100,6 +100,8 @@ def open_multiscale(path: Path) -> Multiscale:
             array = group[level.path]
         except KeyError:
             raise InputError(path, f"lists level {level.path!r} but has no such array") from None
+        except (ValueError, TypeError) as error:
+            raise InputError(path, f"level {level.path!r} has unreadable metadata ({type(error).__name__})") from None
         if array.ndim != 3:
             raise InputError(path, f"level {level.path!r} is not 3-D (shape {array.shape})")
         arrays.append(array)

@@ -129,6 +129,27 @@ def test_damaged_ome_zarr_is_refused_by_name(tmp_path: Path, damage, subject: st
     assert re.search(problem, error.problem), error.problem
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        (".zgroup", SECRET, r"is not a zarr group \(JSONDecodeError\)"),
+        (".zgroup", b'{"zarr_format": "s3cr3t"}', r"is not a zarr group \(ValueError\)"),
+        (".zattrs", SECRET, r"is not a zarr group \(JSONDecodeError\)"),
+        ("0/.zarray", SECRET, r"level '0' has unreadable metadata \(JSONDecodeError\)"),
+    ],
+    ids=["zgroup-text", "zgroup-bad-format", "zattrs-text", "zarray-text"],
+)
+def test_unreadable_zarr_metadata_is_refused_without_quoting_it(
+    tmp_path: Path, name: str, content: bytes, problem: str
+) -> None:
+    landing = tmp_path / "landing"
+    path = write_zarr(landing / "t.zarr", [noise()])
+    (path / name).write_bytes(content)
+    error = refused(landing, "t", tmp_path)
+    assert error.subject.endswith("t.zarr") and re.search(problem, error.problem), error.problem
+    assert "s3cr3t" not in str(error)
+
+
 def test_zarr_v3_without_zarr_json_is_refused(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     path = write_zarr(landing / "t.ome.zarr", [noise()], zarr_format=3)
