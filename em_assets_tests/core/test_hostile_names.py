@@ -16,6 +16,7 @@ from em_assets.core.store import (
 )
 from em_assets.core.synapses.landing import scan_em_landing
 from em_assets.core.synapses.pairing import EM_FILE_NAME, MASK_FILE_NAME
+from em_assets.core.tomograms.catalog import build_tomogram_catalog
 from em_assets.core.tomograms.landing import find_landing_tomogram
 
 HOSTILE = [
@@ -149,3 +150,9 @@ def test_no_pickles_unsafe_yaml_or_shell_strings(module: Path) -> None:
         if _name(call) == "load" and isinstance(call.func, ast.Attribute):
             assert getattr(call.func.value, "id", "") not in {"yaml", "pickle", "marshal"}, module
 
+
+
+def test_the_tomogram_catalogue_marks_hostile_keys_and_keeps_the_others(tmp_path: Path) -> None:
+    table = build_tomogram_catalog(StoreLayout(tmp_path), ["good-1", "..", "abc\n"])
+    assert list(table["key"]) == [ascii(".."), ascii("abc\n"), "good-1"]
+    assert list(table["status"]) == ["invalid key", "invalid key", "not ingested"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import tokenize
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,7 +68,7 @@ def read_npy(
                 raise InputError(subject, f"unsupported .npy format version {version}")
             try:
                 shape, fortran_order, dtype = _HEADER_READERS[version](stream)
-            except (ValueError, SyntaxError, EOFError) as error:
+            except (ValueError, SyntaxError, EOFError, tokenize.TokenError) as error:
                 raise InputError(subject, f"unreadable .npy header ({type(error).__name__})") from None
             if dtype.hasobject:
                 raise InputError(subject, "holds pickled Python objects, which are never loaded")

@@ -213,3 +213,12 @@ def test_a_link_to_etc_is_not_a_dataset(tmp_path: Path) -> None:
     scan = scan_em_landing(landing)
     assert scan.entries == {}
     assert scan.refused == {str(landing / name): f"{name} {LINK_REFUSAL}" for name in ("etc", "root")}
+
+
+def test_a_header_cut_inside_its_dict_is_refused(tmp_path: Path) -> None:
+    """Found by the property test: numpy's header parser raises tokenize.TokenError here."""
+    content = npy_with_header(tmp_path / "1.npy", (0,), payload=b"").read_bytes()
+    content = content.replace(b"e': (", b"\x00" * 5)
+    (tmp_path / "1.npy").write_bytes(bytes(content))
+    with pytest.raises(InputError, match=r"unreadable \.npy header \(TokenError\)$"):
+        read_npy(tmp_path / "1.npy", "1")
