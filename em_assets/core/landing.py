@@ -125,6 +125,8 @@ def refusal_fingerprint(path: Path, reason: str) -> str:
         stats = str(error)
     return hashlib.sha256(f"{path.name}\0{reason}\0{stats}".encode()).hexdigest()[:16]
 
+from em_assets.core.errors import InputError
+
 
 @dataclass(frozen=True)
 class LandingEntry:
@@ -191,3 +193,50 @@ class LandingScanner:
     def scan(self) -> LandingScan:
         """The scan collected so far."""
         return LandingScan(self.entries, self.refused, self.newest_ns, self.fingerprints)
+
+
+LINK_REFUSAL = "is a symbolic link; links in landing folders are never followed"
+
+
+def symlinks_below(folder: Path) -> list[Path]:
+    """Every symbolic link below `folder` (files and folders), sorted; links are not descended into.
+
+    Parameters
+    ----------
+    folder : Path
+        A landing item's folder (for example an OME-Zarr store or an EM dataset).
+
+    Returns
+    -------
+    list of Path
+        The links found, an empty list when there are none.
+    """
+    links: list[Path] = []
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    links.append(Path(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+    return sorted(links)
+
+
+def refuse_symlinks(item: Path) -> None:
+    """Raise unless `item` and everything below it are real files and folders, not links.
+
+    Parameters
+    ----------
+    item : Path
+        A landing item: a file or a folder.
+
+    Raises
+    ------
+    InputError
+        Naming the first link found (and how many there are), whatever it points at.
+    """
+    links = [item] if item.is_symlink() else symlinks_below(item) if item.is_dir() else []
+    if links:
+        more = f" ({len(links)} links in all)" if len(links) > 1 else ""
+        raise InputError(links[0], f"{LINK_REFUSAL}{more}")

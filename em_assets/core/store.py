@@ -13,7 +13,7 @@ from pathlib import Path
 
 from em_assets.core.errors import InputError
 
-PARTITION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PARTITION_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 TOMOGRAM_ZARR = "tomogram.zarr"
 TOMOGRAM_RECORD = "info.json"
@@ -29,6 +29,23 @@ PARTITION_KEY_RULE = "allowed names match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 PUBLISHED_MANIFEST = "published.json"  # on an object store: which version of a folder is published
 VERSIONS_FOLDER = ".versions"  # on an object store: the written versions of a folder
 STORE_URL_VARIABLE = "EM_ASSETS_STORE"
+
+
+def is_valid_partition_key(key: object) -> bool:
+    """Whether `key` is safe as a path part: the pattern, and no '..' anywhere in it.
+
+    Parameters
+    ----------
+    key : object
+        A would-be partition key, dataset name or synapse id.
+
+    Returns
+    -------
+    bool
+        True for 1-128 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit and
+        holding no '..'; False for anything else (non-strings included).
+    """
+    return isinstance(key, str) and PARTITION_KEY_PATTERN.fullmatch(key) is not None and ".." not in key
 
 
 def validate_partition_key(key: str) -> str:
@@ -47,13 +64,14 @@ def validate_partition_key(key: str) -> str:
     Raises
     ------
     InputError
-        If `key` is not 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit.
+        If `key` is not 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, or
+        holds '..'.
     """
-    if not isinstance(key, str) or not PARTITION_KEY_PATTERN.match(key):
+    if not is_valid_partition_key(key):
         raise InputError(
-            repr(key),
-            "not a valid partition key: use 1-128 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
+            ascii(key),
+            "not a valid partition key: use 1-128 ASCII letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit, without '..'",
         )
     return key
 
@@ -89,6 +107,10 @@ class StoreLayout:
     def em_landing(self) -> Path:
         """Landing folder for synapse EM datasets (one sub-folder per dataset)."""
         return self.landing / "em"
+
+    def em_dataset_landing(self, key: str) -> Path:
+        """The landing folder of EM dataset `key` (validated before the path is built)."""
+        return self.em_landing / validate_partition_key(key)
 
     @property
     def store(self) -> Path:

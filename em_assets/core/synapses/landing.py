@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from em_assets.core.landing import LandingScan, LandingScanner
-from em_assets.core.store import PARTITION_KEY_PATTERN, PARTITION_KEY_RULE
+from em_assets.core.landing import LINK_REFUSAL, LandingScan, LandingScanner
+from em_assets.core.store import PARTITION_KEY_RULE, is_valid_partition_key
 from em_assets.core.synapses.pairing import EM_FOLDER, MASK_FOLDER
 
 
@@ -31,11 +31,15 @@ def scan_em_landing(folder: Path) -> LandingScan:
     for item in scanner.listing():
         if item.name.startswith(".") or not item.is_dir():
             continue
-        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (Path(item.path) / name).is_dir()]
-        if missing:
+        path = Path(item.path)
+        missing = [name for name in (EM_FOLDER, MASK_FOLDER) if not (path / name).is_dir()]
+        linked = [link for link in (path, path / EM_FOLDER, path / MASK_FOLDER) if link.is_symlink()]
+        if linked:
+            scanner.refuse(item, f"{linked[0].relative_to(folder)} {LINK_REFUSAL}")
+        elif missing:
             scanner.refuse(item, f"no {' or '.join(name + '/' for name in missing)} sub-folder")
-        elif not PARTITION_KEY_PATTERN.match(item.name):
-            scanner.refuse(item, f"{item.name!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+        elif not is_valid_partition_key(item.name):
+            scanner.refuse(item, f"{ascii(item.name)} is not a valid partition key: {PARTITION_KEY_RULE}")
         else:
             scanner.accept(item.name, item)
     return scanner.scan()

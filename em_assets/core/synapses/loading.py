@@ -3,13 +3,21 @@ grow-only scratch buffers a worker reuses for every chunk."""
 
 from __future__ import annotations
 
+import errno
+import math
 import os
+import tokenize
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from em_assets.core.errors import InputError
+from em_assets.core.landing import LINK_REFUSAL
 
+MASK_LABELS = (0, 1, 2, 3)
+"""Background, pre-synaptic neuron, synaptic cleft, post-synaptic neuron (see `preprocessing`)."""
+SHOWN_LABELS = 10
 _HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
@@ -51,20 +59,22 @@ def read_npy(
     """
     subject = chunk_subject(synapse_id, path)
     try:
-        with open(path, "rb") as stream:
+        with open_no_follow(path) as stream:
             try:
                 version = np.lib.format.read_magic(stream)
-            except (ValueError, EOFError) as error:
-                raise InputError(subject, f"not a .npy file ({error})") from None
+            except (ValueError, EOFError):
+                raise InputError(subject, "not a .npy file (no NUMPY magic string at its start)") from None
             if version not in _HEADER_READERS:
                 raise InputError(subject, f"unsupported .npy format version {version}")
             try:
                 shape, fortran_order, dtype = _HEADER_READERS[version](stream)
-            except (ValueError, SyntaxError, EOFError) as error:
-                raise InputError(subject, f"unreadable .npy header ({error})") from None
+            except (ValueError, SyntaxError, EOFError, tokenize.TokenError) as error:
+                raise InputError(subject, f"unreadable .npy header ({type(error).__name__})") from None
             if dtype.hasobject:
                 raise InputError(subject, "holds pickled Python objects, which are never loaded")
-            count = int(np.prod(shape, dtype=np.int64))
+            if any(n < 0 for n in shape):
+                raise InputError(subject, f"the .npy header has a negative dimension {shape}")
+            count = math.prod(shape)
             expected = count * dtype.itemsize
             available = os.fstat(stream.fileno()).st_size - stream.tell()
             if available < expected:
@@ -80,7 +90,14 @@ def read_npy(
                 raise InputError(subject, "truncated while it was being read")
             return array
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(subject, LINK_REFUSAL) from None
         raise InputError(subject, f"cannot be read ({error.strerror or error})") from None
+
+
+def open_no_follow(path: Path) -> BinaryIO:
+    """Open `path` for binary reading, refusing (ELOOP) if its last component is a symbolic link."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
 
 def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
@@ -101,14 +118,15 @@ def load_em_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = No
 
 
 def load_mask_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
-    """The label mask of one synapse: a 3-D integer array with labels in 0-255."""
+    """The label mask of one synapse: a 3-D integer array with labels 0-3 (`MASK_LABELS`)."""
     mask = read_npy(path, synapse_id, buffers, "mask")
     subject = chunk_subject(synapse_id, path)
     _check_volume(mask, subject, "mask")
     if mask.dtype.kind not in "iu":
         raise InputError(subject, f"mask must hold integer labels, got {mask.dtype}")
-    if mask.dtype != np.uint8:
-        low, high = int(mask.min()), int(mask.max())
-        if low < 0 or high > 255:
-            raise InputError(subject, f"mask labels must be within 0-255, found {low} to {high}")
+    if int(mask.min()) < MASK_LABELS[0] or int(mask.max()) > MASK_LABELS[-1]:
+        unknown = np.setdiff1d(np.unique(mask), MASK_LABELS)
+        shown = ", ".join(str(label) for label in unknown[:SHOWN_LABELS])
+        more = f" and {len(unknown) - SHOWN_LABELS} more" if len(unknown) > SHOWN_LABELS else ""
+        raise InputError(subject, f"mask labels must be 0-3 (background, pre, cleft, post); found {shown}{more}")
     return mask

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from em_assets.core.errors import InputError
+from em_assets.core.landing import LINK_REFUSAL
 
-SYNAPSE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]*"
-EM_FILE_NAME = re.compile(rf"^(?P<synapse_id>{SYNAPSE_ID_PATTERN})\.npy$")
-MASK_FILE_NAME = re.compile(rf"^(?P<synapse_id>{SYNAPSE_ID_PATTERN})_[A-Za-z0-9][A-Za-z0-9._-]*\.npy$")
+SYNAPSE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]{0,127}"
+EM_FILE_NAME = re.compile(rf"\A(?P<synapse_id>{SYNAPSE_ID_PATTERN})\.npy\Z")
+MASK_FILE_NAME = re.compile(rf"\A(?P<synapse_id>{SYNAPSE_ID_PATTERN})_[A-Za-z0-9][A-Za-z0-9._-]*\.npy\Z")
 EM_FOLDER = "em"
 MASK_FOLDER = "mask"
 
@@ -34,6 +35,7 @@ class ChunkPairing:
     em_without_mask: tuple[str, ...]
     mask_without_em: tuple[str, ...]
     misnamed_files: tuple[str, ...]
+    linked_files: tuple[str, ...] = ()
 
     @property
     def unpaired_ids(self) -> tuple[str, ...]:
@@ -56,6 +58,7 @@ class ChunkPairing:
                 "em_without_mask": list(self.em_without_mask),
                 "mask_without_em": list(self.mask_without_em),
                 "misnamed_files": list(self.misnamed_files),
+                "linked_files": list(self.linked_files),
             },
             indent=1,
         )
@@ -74,19 +77,27 @@ class ChunkPairing:
             em_without_mask=tuple(data["em_without_mask"]),
             mask_without_em=tuple(data["mask_without_em"]),
             misnamed_files=tuple(data["misnamed_files"]),
+            linked_files=tuple(data.get("linked_files", ())),
         )
 
 
 def npy_files(folder: Path) -> list[Path]:
-    """The regular `.npy` files directly inside `folder`, sorted by name (sub-folders ignored)."""
+    """The `.npy` files and links directly inside `folder`, sorted by name (sub-folders ignored)."""
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.suffix == ".npy" and path.is_file())
+    return sorted(
+        path for path in folder.iterdir() if path.suffix == ".npy" and (path.is_symlink() or path.is_file())
+    )
 
 
-def _files_by_id(folder: Path, pattern: re.Pattern[str], misnamed: list[str]) -> dict[str, Path]:
+def _files_by_id(
+    folder: Path, pattern: re.Pattern[str], misnamed: list[str], linked: list[str]
+) -> dict[str, Path]:
     by_id: dict[str, list[Path]] = {}
     for path in npy_files(folder):
+        if path.is_symlink():
+            linked.append(f"{folder.name}/{path.name}")
+            continue
         match = pattern.match(path.name)
         if match is None:
             misnamed.append(f"{folder.name}/{path.name}")
@@ -100,18 +111,39 @@ def _files_by_id(folder: Path, pattern: re.Pattern[str], misnamed: list[str]) ->
 
 
 def pair_chunks(dataset_dir: Path) -> ChunkPairing:
-    """Pair `em/<id>.npy` with `mask/<id>_<suffix>.npy` below `dataset_dir`; a duplicate id is an error."""
+    """Pair `em/<id>.npy` with `mask/<id>_<suffix>.npy` below `dataset_dir`.
+
+    Parameters
+    ----------
+    dataset_dir : Path
+        One dataset's landing folder, holding `em/` and `mask/`.
+
+    Returns
+    -------
+    ChunkPairing
+        The pairs; unpartnered, misnamed and linked files (links are never followed) are listed.
+
+    Raises
+    ------
+    InputError
+        If the folder or its `em/`/`mask/` is missing or a symbolic link, or an id has two files.
+    """
     dataset_dir = Path(dataset_dir)
+    for folder in (dataset_dir, dataset_dir / EM_FOLDER, dataset_dir / MASK_FOLDER):
+        if folder.is_symlink():
+            raise InputError(folder, LINK_REFUSAL)
     for folder in (EM_FOLDER, MASK_FOLDER):
         if not (dataset_dir / folder).is_dir():
             raise InputError(dataset_dir, f"has no '{folder}/' sub-folder")
     misnamed: list[str] = []
-    em = _files_by_id(dataset_dir / EM_FOLDER, EM_FILE_NAME, misnamed)
-    masks = _files_by_id(dataset_dir / MASK_FOLDER, MASK_FILE_NAME, misnamed)
+    linked: list[str] = []
+    em = _files_by_id(dataset_dir / EM_FOLDER, EM_FILE_NAME, misnamed, linked)
+    masks = _files_by_id(dataset_dir / MASK_FOLDER, MASK_FILE_NAME, misnamed, linked)
     return ChunkPairing(
         dataset_dir=dataset_dir,
         pairs=tuple(ChunkPair(i, em[i], masks[i]) for i in sorted(em.keys() & masks.keys())),
         em_without_mask=tuple(sorted(em.keys() - masks.keys())),
         mask_without_em=tuple(sorted(masks.keys() - em.keys())),
         misnamed_files=tuple(misnamed),
+        linked_files=tuple(linked),
     )

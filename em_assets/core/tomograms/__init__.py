@@ -21,7 +21,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "pyramid": ["PyramidWrite", "downsample_2x", "write_pyramid"],
         "statistics": ["VolumeStatistics", "combine_statistics", "slab_statistics", "volume_statistics"],
         "landing": ["find_landing_tomogram", "scan_tomogram_landing"],
-        "ingest": ["ingest_landing_tomogram", "level_records"],
+        "ingest": ["check_zarr_source", "ingest_landing_tomogram", "level_records"],
+        "source_checks": ["as_stored", "check_levels_consistent", "check_volume_shape", "missing_chunks", "stored_dtype"],
         "record": ["LevelRecord", "TomogramRecord"],
         "neuroglancer": [
             "generate_image_layer", "combine_json_layers", "placed_position", "state_url", "tomogram_state"

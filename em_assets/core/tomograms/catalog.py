@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from em_assets.core.errors import InputError
-from em_assets.core.store import StoreLayout
+from em_assets.core.store import StoreLayout, is_valid_partition_key
 from em_assets.core.tomograms.record import TomogramRecord
 
 CATALOG_COLUMNS = [
@@ -41,6 +41,9 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     """What the store holds for tomogram `key`, with `status` saying how far it got."""
     row: dict[str, Any] = {column: None for column in CATALOG_COLUMNS}
     row.update(key=key, status="not ingested")
+    if not is_valid_partition_key(key):
+        row.update(key=ascii(key), status="invalid key")
+        return row
     try:
         record = TomogramRecord.load(layout.published(layout.raw_tomogram_dir(key)))
     except InputError:

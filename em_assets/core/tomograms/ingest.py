@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
+from em_assets.core.landing import refuse_symlinks
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.landing import find_landing_tomogram
 from em_assets.core.tomograms.ngff import set_translation
 from em_assets.core.tomograms.pyramid import write_pyramid
 from em_assets.core.tomograms.record import LevelRecord, TomogramRecord
+from em_assets.core.tomograms.source_checks import (
+    DECODE_ERRORS,
+    as_stored,
+    check_levels_consistent,
+    missing_chunks,
+    undecodable_chunk,
+)
 from em_assets.core.tomograms.statistics import VolumeStatistics
 from em_assets.core.tomograms.volumes import (
     Multiscale,
@@ -29,6 +37,42 @@ def level_records(multiscale: Multiscale) -> list[LevelRecord]:
     ]
 
 
+def check_zarr_source(source: SourceVolume) -> int:
+    """Check an OME-Zarr source's levels and storage before reading its voxels.
+
+    Parameters
+    ----------
+    source : SourceVolume
+        An opened OME-Zarr landing item.
+
+    Returns
+    -------
+    int
+        Chunks of the full-resolution level that are absent (read as the fill value, reported).
+
+    Raises
+    ------
+    InputError
+        For inconsistent levels, or metadata claiming far more data than the store holds.
+    """
+    multiscale = open_multiscale(source.path)
+    check_levels_consistent(
+        source.path, [tuple(a.shape) for a in multiscale.arrays], [a.dtype for a in multiscale.arrays]
+    )
+    return missing_chunks(multiscale.arrays[0], source.path / multiscale.levels[0].path, source.path)
+
+
+def read_failure(source: SourceVolume, error: Exception) -> InputError:
+    """The InputError for a source whose voxels failed to read, naming the undecodable chunk if any."""
+    kind = type(error).__name__
+    if source.format == "ome-zarr":
+        index = undecodable_chunk(source.data)
+        if index is not None:
+            chunk = source.data.metadata.encode_chunk_key(index)
+            return InputError(source.path / source.data.path / chunk, f"corrupt chunk: it cannot be decoded ({kind})")
+    return InputError(source.path, f"could not be read ({kind}: {error})")
+
+
 def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> tuple[TomogramRecord, VolumeStatistics]:
     """Copy the landing tomogram of `key` into `dest` (a fresh folder) and record what it is.
 
@@ -44,31 +88,36 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> tuple[Tomogr
     Returns
     -------
     tuple of TomogramRecord and VolumeStatistics
-        The record saved in `dest`, and the statistics of the volume measured while it was copied.
+        The record saved in `dest` (with the count of absent source chunks), and the statistics of
+        the volume measured while it was copied.
 
     Raises
     ------
     InputError
-        If the landing tomogram is missing, unreadable or not a 3-D volume.
+        For a missing, linked, malformed, unsupported, oversized-claim or corrupt source.
     """
-    source = open_source_volume(find_landing_tomogram(landing, key))
+    path = find_landing_tomogram(landing, key)
+    refuse_symlinks(path)
+    source = open_source_volume(path)
+    absent = check_zarr_source(source) if source.format == "ome-zarr" else 0
+    data = as_stored(source.data, source.path)
     try:
         written = write_pyramid(
             dest / TOMOGRAM_ZARR,
-            source.data,
+            data,
             source.voxel_size,
             name=key,
             n_levels=PYRAMID_LEVELS,
             metadata={"source": str(source.path), "source_format": source.format},
         )
-    except (ValueError, OSError) as error:
-        if isinstance(error, InputError):
-            raise
-        raise InputError(source.path, f"could not be read: {error}") from None
-    return record_ingested(key, source, dest), written.statistics
+    except InputError:
+        raise
+    except DECODE_ERRORS as error:
+        raise read_failure(source, error) from None
+    return record_ingested(key, source, dest, absent), written.statistics
 
 
-def record_ingested(key: str, source: SourceVolume, dest: Path) -> TomogramRecord:
+def record_ingested(key: str, source: SourceVolume, dest: Path, missing_source_chunks: int = 0) -> TomogramRecord:
     """Place the multiscale written into `dest` where its source was, and save its record there.
 
     Parameters
@@ -79,6 +128,8 @@ def record_ingested(key: str, source: SourceVolume, dest: Path) -> TomogramRecor
         The volume the multiscale was written from (its path, format and translation).
     dest : Path
         The folder holding the multiscale; the record is saved beside it.
+    missing_source_chunks : int
+        Chunks of the source's full-resolution level that were absent (read as the fill value).
 
     Returns
     -------
@@ -94,6 +145,7 @@ def record_ingested(key: str, source: SourceVolume, dest: Path) -> TomogramRecor
         dtype=str(multiscale.arrays[0].dtype),
         levels=level_records(multiscale),
         translation=source.translation,
+        missing_source_chunks=missing_source_chunks,
     )
     record.save(dest)
     return record

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from em_assets.core.errors import InputError
-from em_assets.core.landing import LandingScan, LandingScanner
-from em_assets.core.store import PARTITION_KEY_PATTERN, PARTITION_KEY_RULE
+from em_assets.core.landing import LINK_REFUSAL, LandingScan, LandingScanner
+from em_assets.core.store import (
+    PARTITION_KEY_RULE,
+    is_valid_partition_key,
+    validate_partition_key,
+)
 from em_assets.core.tomograms.volumes import MRC_SUFFIXES
 
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")
@@ -47,8 +51,10 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
         key = landing_key(item.name, item.is_dir())
         if key is None:
             continue
-        if not PARTITION_KEY_PATTERN.match(key):
-            scanner.refuse(item, f"{key!r} is not a valid partition key: {PARTITION_KEY_RULE}")
+        if item.is_symlink():
+            scanner.refuse(item, LINK_REFUSAL)
+        elif not is_valid_partition_key(key):
+            scanner.refuse(item, f"{ascii(key)} is not a valid partition key: {PARTITION_KEY_RULE}")
         elif key in scanner.entries:
             scanner.refuse(item, f"key {key!r} is already taken by {scanner.entries[key].path.name}")
         else:
@@ -58,7 +64,12 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
 
 def find_landing_tomogram(folder: Path, key: str) -> Path:
     """The landing path of partition `key`, or an InputError saying where it was looked for."""
-    entry = scan_tomogram_landing(folder).entries.get(key)
+    validate_partition_key(key)
+    scan = scan_tomogram_landing(folder)
+    entry = scan.entries.get(key)
+    refusals = [(path, reason) for path, reason in scan.refused.items() if landing_key(Path(path).name, Path(path).is_dir()) == key]
+    if entry is None and refusals:
+        raise InputError(*refusals[0])
     if entry is None:
         raise InputError(key, f"no tomogram named {key}.zarr, {key}.ome.zarr or {key}.mrc in {folder}")
     return entry.path

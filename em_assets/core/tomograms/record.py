@@ -41,6 +41,7 @@ class TomogramRecord:
     links: dict[str, str] = field(default_factory=dict)
     translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
     portal_limits: dict[str, tuple[float, float]] | None = None
+    missing_source_chunks: int = 0
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -110,8 +110,8 @@ def open_multiscale(path: Path) -> Multiscale:
     path = path if is_url(path) else Path(path)
     try:
         group = zarr.open_group(str(path), mode="r")
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        raise InputError(path, f"is not a zarr group ({error})") from None
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as error:
+        raise InputError(path, f"is not a zarr group ({type(error).__name__})") from None
     parsed = parse_multiscale(dict(group.attrs), path)
     arrays = []
     for level in parsed.levels:
@@ -119,6 +119,8 @@ def open_multiscale(path: Path) -> Multiscale:
             array = group[level.path]
         except KeyError:
             raise InputError(path, f"lists level {level.path!r} but has no such array") from None
+        except (ValueError, TypeError) as error:
+            raise InputError(path, f"level {level.path!r} has unreadable metadata ({type(error).__name__})") from None
         if not isinstance(array, zarr.Array) or array.ndim != 3:
             raise InputError(path, f"level {level.path!r} is not 3-D (shape {getattr(array, 'shape', None)})")
         arrays.append(oriented(array, parsed.order))

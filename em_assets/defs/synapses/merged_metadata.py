@@ -3,7 +3,7 @@
 import dagster as dg
 
 from em_assets.core.atomic import write_table
-from em_assets.core.store import StoreLayout
+from em_assets.core.store import StoreLayout, is_valid_partition_key
 from em_assets.core.synapses.metadata import (
     MergedMetadata,
     merge_metadata_tables,
@@ -60,7 +60,11 @@ def merged_checks(merged: MergedMetadata, layout: StoreLayout) -> list[dg.AssetC
 def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Every dataset's meta.csv in one table with `dataset` and store-relative `path` columns."""
     layout = store.layout
-    keys = sorted(context.instance.get_dynamic_partitions(em_dataset_partitions.name))
+    known = sorted(context.instance.get_dynamic_partitions(em_dataset_partitions.name))
+    keys = [key for key in known if is_valid_partition_key(key)]
+    invalid = [ascii(key) for key in known if not is_valid_partition_key(key)]
+    if invalid:
+        context.log.warning(f"skipped {len(invalid)} invalid em_dataset keys: {', '.join(invalid[:20])}")
     paths = {key: layout.meta_file(key) for key in keys}
     tables = read_meta_csvs({key: path for key, path in paths.items() if path.is_file()})
     merged = merge_metadata_tables(tables, lambda dataset, name: tensor_path(layout, dataset, name))
@@ -70,6 +74,7 @@ def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> 
             "dagster/row_count": len(merged.table),
             "datasets": sorted(tables),
             "datasets_without_metadata": sorted(set(keys) - set(tables)),
+            "invalid_dataset_keys": invalid,
             "dropped_duplicates": merged.dropped_duplicates,
             "preview": dg.MetadataValue.md(merged.table.head(10).to_markdown(index=False)),
             "csv": dg.MetadataValue.path(str(csv_path)),

@@ -4,6 +4,7 @@ import dagster as dg
 
 from em_assets.core.atomic import write_text_atomic
 from em_assets.core.synapses.pairing import ChunkPairing, pair_chunks
+from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
 
@@ -18,7 +19,7 @@ def _listed(items: tuple[str, ...]) -> dg.MetadataValue:
 
 def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
     """At least one complete pair (blocking); every file paired and well named (warning)."""
-    unpaired = len(pairing.unpaired_ids) + len(pairing.misnamed_files)
+    unpaired = len(pairing.unpaired_ids) + len(pairing.misnamed_files) + len(pairing.linked_files)
     return [
         dg.AssetCheckResult(
             check_name=HAS_PAIRS_CHECK,
@@ -31,12 +32,14 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
             severity=dg.AssetCheckSeverity.WARN,
             description=(
                 f"{len(pairing.em_without_mask)} EM files without mask, {len(pairing.mask_without_em)} masks "
-                f"without EM, {len(pairing.misnamed_files)} misnamed .npy files"
+                f"without EM, {len(pairing.misnamed_files)} misnamed .npy files, "
+                f"{len(pairing.linked_files)} symbolic links (never followed)"
             ),
             metadata={
                 "em_without_mask": _listed(pairing.em_without_mask),
                 "mask_without_em": _listed(pairing.mask_without_em),
                 "misnamed_files": _listed(pairing.misnamed_files),
+                "linked_files": _listed(pairing.linked_files),
             },
         ),
     ]
@@ -46,13 +49,14 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
     kinds={"numpy", "json"},
     check_specs=[
         dg.AssetCheckSpec(HAS_PAIRS_CHECK, asset="raw_em_chunks", blocking=True),
-    dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
+        dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
     ],
 )
+@input_errors_as_failures()
 def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """EM chunks `em/<id>.npy` paired with masks `mask/<id>_<suffix>.npy`; unpaired files reported."""
     key = context.partition_key
-    pairing = pair_chunks(store.layout.em_landing / key)
+    pairing = pair_chunks(store.layout.em_dataset_landing(key))
     target = write_text_atomic(store.layout.pairing_file(key), pairing.to_json())
     if pairing.unpaired_ids:
         shown = ", ".join(pairing.unpaired_ids[:LISTED_IDS])

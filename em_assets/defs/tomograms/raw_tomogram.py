@@ -62,6 +62,7 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
         "levels": dg.MetadataValue.json([{"path": l.path, "shape": list(l.shape)} for l in record.levels]),
         **({"public_url": dg.MetadataValue.url(record.public_url)} if record.public_url else {}),
         **{name: dg.MetadataValue.url(url) for name, url in record.links.items()},
+        "missing_source_chunks": record.missing_source_chunks,
     }
 
 
@@ -99,6 +100,8 @@ def raw_tomogram(
     lowest = multiscale.array(-1)
     thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
     context.log.info(f"ingested {record.source} as {zarr_path}")
+    if record.missing_source_chunks:
+        context.log.warning(f"{record.source}: {record.missing_source_chunks} chunks absent, read as the fill value")
     return dg.MaterializeResult(
         metadata={
             **record_metadata(record),

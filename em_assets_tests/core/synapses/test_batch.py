@@ -34,7 +34,7 @@ def test_bad_chunks_are_collected_and_the_rest_is_written(
     failures = {failure.synapse_id: failure.error for failure in batch.failures}
     assert list(failures) == ["02", "03", "04", "05", "06", "07"]
     assert "EM must be uint8" in failures["02"]
-    assert "labels must be within 0-255" in failures["03"]
+    assert "labels must be 0-3" in failures["03"]
     assert "differ" in failures["04"]
     assert "must be 3-D" in failures["05"]
     assert "truncated" in failures["06"]

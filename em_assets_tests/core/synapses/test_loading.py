@@ -27,17 +27,17 @@ def test_non_uint8_em_is_refused(tmp_path: Path) -> None:
         load_em_chunk(path, "9")
 
 
-@pytest.mark.parametrize("label", [-1, 256, 70000])
-def test_mask_labels_outside_byte_range_are_refused(tmp_path: Path, label: int) -> None:
+@pytest.mark.parametrize("label", [-1, 4, 7, 200, 256, 70000])
+def test_mask_labels_outside_0_to_3_are_refused(tmp_path: Path, label: int) -> None:
     mask = np.zeros((4, 4, 4), dtype=np.int32)
     mask[1, 2, 3] = label
     path = save_npy(tmp_path / "9_mask.npy", mask)
-    with pytest.raises(InputError, match=rf"synapse 9 .*labels must be within 0-255, found .*{label}"):
+    with pytest.raises(InputError, match=rf"synapse 9 .*labels must be 0-3 .*; found {label}$"):
         load_mask_chunk(path, "9")
 
 
-def test_wide_integer_masks_within_byte_range_are_accepted(tmp_path: Path) -> None:
-    mask = np.array([0, 1, 2, 3, 255, 0, 0, 0], dtype=np.int64).reshape(2, 2, 2)
+def test_wide_integer_masks_with_labels_0_to_3_are_accepted(tmp_path: Path) -> None:
+    mask = np.array([0, 1, 2, 3, 3, 0, 0, 0], dtype=np.int64).reshape(2, 2, 2)
     path = save_npy(tmp_path / "9_mask.npy", mask)
     np.testing.assert_array_equal(load_mask_chunk(path, "9"), mask)
 
