@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from em_assets.core.contrast.binned_em import interval_em_step
 from em_assets.core.contrast.histogram import DyadicHistogram
 
 MAX_COMPONENTS = 3
@@ -100,21 +101,38 @@ def exact_gmm_limits(samples: np.ndarray) -> tuple[tuple[float, float], Mixture]
 class BinnedData:
     """The occupied bins of a histogram, coarsened so its 0.1-99.9% range spans about ROBUST_BINS bins.
 
-    Values are stored relative to `offset` (the histogram mean) to keep EM well conditioned.
+    Values are stored relative to `offset` (the histogram mean) to keep EM well conditioned. Data on
+    a lattice (integers, or floats holding few distinct values, see `DyadicHistogram.quantum`) is
+    fitted as interval data: `lower` and `upper` bound each bin's values before rounding, and no
+    component may be narrower than its quantum (variance q**2 / 12, a uniform over one quantum).
+    Other floats are fitted at the bin values with Sheppard's correction for the bin width.
     """
 
     def __init__(self, histogram: DyadicHistogram):
         robust = histogram.quantile(0.999) - histogram.quantile(0.001)
         spread = robust if robust > 0 else histogram.maximum - histogram.minimum
         exponent = max(histogram.exponent, math.floor(math.log2(spread / ROBUST_BINS)))
+        quantum = histogram.quantum()
+        if quantum >= math.ldexp(1.0, exponent) and not histogram.integer_valued:
+            exponent = histogram.exponent
         coarse = histogram.coarsened(exponent)
         occupied = coarse.counts > 0
         self.offset = histogram.mean()
         self.values = coarse.values[occupied] - self.offset
         self.counts = coarse.counts[occupied].astype(np.float64)
         self.total = float(self.counts.sum())
-        quantum = 1.0 if coarse.integer_valued else 0.0
-        self.variance_floor = (coarse.width**2 - quantum**2) / 12 + REG_COVAR
+        self.binned = quantum > 0
+        edges = coarse.edges - self.offset
+        if coarse.integer_valued:
+            self.lower, self.upper = edges[:-1][occupied] - 0.5, edges[1:][occupied] - 0.5
+        elif quantum >= coarse.width:
+            self.lower, self.upper = self.values - quantum / 2, self.values + quantum / 2
+        else:
+            self.lower, self.upper = edges[:-1][occupied], edges[1:][occupied]
+        if self.binned:
+            self.variance_floor = float(np.min(self.upper - self.lower)) ** 2 / 12 + REG_COVAR
+        else:
+            self.variance_floor = coarse.width**2 / 12 + REG_COVAR
         self.cumulative = np.cumsum(self.counts) / self.total - self.counts / (2 * self.total)
 
     def segment_starts(self, boundaries: list[float]) -> Starts | None:
@@ -180,6 +198,8 @@ def initial_mixtures(data: BinnedData, n: int) -> list[Starts]:
 
 def _em_step(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray]:
     """One EM update of every start, and the total log-likelihood of `params` before it."""
+    if data.binned:
+        return interval_em_step(data.lower, data.upper, data.counts, params, data.variance_floor)
     weights, means, variances = params
     distance = data.values[None, None, :] - means[:, :, None]
     log_density = (np.log(weights) - 0.5 * np.log(2 * np.pi * variances))[:, :, None] - 0.5 * distance**2 / variances[:, :, None]
