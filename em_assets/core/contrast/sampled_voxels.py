@@ -17,10 +17,10 @@ from em_assets.core.contrast.scan import SlabScan, SlabTarget, scan_slabs
 from em_assets.core.contrast.tiles import check_volume
 from em_assets.core.errors import InputError
 
-METHODS = ("gmm", "cdf")
+METHODS = ("gmm", "cdf", "percentile")
 MARKDOWN_BINS = 12
 MARKDOWN_BAR = 30
-AUTO_Z_RADIUS = {"gmm": 15, "cdf": 5}
+AUTO_Z_RADIUS = {"gmm": 15, "cdf": 5, "percentile": 5}
 SEED = 42
 MIN_FINITE = 10
 SUMMARY_FILE = "summary.json"
@@ -40,13 +40,23 @@ class MethodSlab:
 
     @property
     def minimum(self) -> float:
-        """The smallest finite voxel of the slab."""
+        """The smallest finite voxel of the slab inside its robust bounds."""
         return self.histogram.minimum
 
     @property
     def maximum(self) -> float:
-        """The largest finite voxel of the slab."""
+        """The largest finite voxel of the slab inside its robust bounds."""
         return self.histogram.maximum
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The smallest and largest finite voxel of the slab, extreme ones included."""
+        return self.histogram.data_range
+
+    @property
+    def n_outliers(self) -> int:
+        """How many finite voxels lie outside the histogram's robust bounds."""
+        return self.histogram.n_outliers
 
     @property
     def n_finite(self) -> int:
@@ -61,7 +71,7 @@ class MethodSlab:
 
 @dataclass(frozen=True)
 class SlabSummary:
-    """The slabs of one tomogram's summarised level, keyed by method ("gmm", "cdf")."""
+    """The slabs of one tomogram's summarised level, keyed by method ("gmm", "cdf", "percentile")."""
 
     name: str
     shape: tuple[int, int, int]
@@ -70,7 +80,7 @@ class SlabSummary:
 
     @property
     def widest(self) -> MethodSlab:
-        """The slab with the most voxels (the union of both, as the slabs share a centre)."""
+        """The slab with the most voxels (the union of all, as the slabs share a centre)."""
         return max(self.slabs.values(), key=lambda slab: slab.n_voxels)
 
     def histogram_markdown(self) -> str:
@@ -90,7 +100,7 @@ class SlabSummary:
 
 
 def resolve_z_radius(z_radius: ZRadius, method: str) -> int | None:
-    """The slab radius in slices: "auto" is 15 for gmm and 5 for cdf, None the whole volume."""
+    """The slab radius in slices: "auto" is 15 for gmm and 5 otherwise, None the whole volume."""
     if method not in AUTO_Z_RADIUS:
         raise ValueError(f"unknown method {method!r}; expected one of {sorted(AUTO_Z_RADIUS)}")
     if z_radius == "auto":
@@ -127,7 +137,7 @@ def sample_indices(slab_size: int, count: int | None, seed: int = SEED) -> np.nd
 def summarize_slabs(
     data: Any, *, name: str, z_radius: ZRadius = "auto", downsampling_ratio: float | None = 0.3, seed: int = SEED
 ) -> SlabSummary:
-    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk."""
+    """Every method's slab of a 3-D array (z first), in one streaming pass, chunk by chunk."""
     slabs = summarize_method_slabs(data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True)
     shape = tuple(int(n) for n in data.shape)
     return SlabSummary(name, (shape[0], shape[1], shape[2]), str(np.dtype(data.dtype)), slabs)
@@ -196,6 +206,9 @@ def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
             "histogram_exponent": slab.histogram.exponent,
             "histogram_first_bin": slab.histogram.first,
             "integer_valued": slab.histogram.integer_valued,
+            "n_below": slab.histogram.below,
+            "n_above": slab.histogram.above,
+            "data_range": list(slab.data_range),
         }
     document = {"name": summary.name, "shape": list(summary.shape), "dtype": summary.dtype, "slabs": slabs}
     written.append(write_text_atomic(folder / SUMMARY_FILE, json.dumps(document, indent=2, sort_keys=True)))
@@ -222,6 +235,10 @@ def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> Metho
         minimum=float(entry["minimum"]),
         maximum=float(entry["maximum"]),
         integer_valued=bool(entry["integer_valued"]),
+        below=int(entry["n_below"]),
+        above=int(entry["n_above"]),
+        lowest=float(entry["data_range"][0]),
+        highest=float(entry["data_range"][1]),
     )
     lo, hi = entry["z_bounds"]
     return MethodSlab(
