@@ -79,10 +79,15 @@ def interval_em_step(
     total = joint.sum(axis=1, keepdims=True)
     log_likelihood = (np.log(total[:, 0, :]) + top[:, 0, :]) @ counts
     weighted = joint * (counts / total)
-    ratio_a = np.exp(-0.5 * a**2 - LOG_SQRT_2PI - log_mass)
-    ratio_b = np.exp(-0.5 * b**2 - LOG_SQRT_2PI - log_mass)
-    first = ratio_a - ratio_b
-    second = 1.0 + np.nan_to_num(a * ratio_a) - np.nan_to_num(b * ratio_b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio_a = np.exp(-0.5 * a**2 - LOG_SQRT_2PI - log_mass)
+        ratio_b = np.exp(-0.5 * b**2 - LOG_SQRT_2PI - log_mass)
+        first = ratio_a - ratio_b
+        second = 1.0 + a * ratio_a - b * ratio_b
+    # Only bins whose interval mass underflowed (absurd trial parameters, rejected for their -inf
+    # likelihood) give non-finite moments; they must not poison the sums.
+    first = np.where(np.isfinite(first), first, 0.0)
+    second = np.where(np.isfinite(second), second, 0.0)
     nk = weighted.sum(axis=2) + EPS
     shift = sigma[:, :, 0] * np.einsum("snb,snb->sn", weighted, first) / nk
     spread = variances * np.einsum("snb,snb->sn", weighted, second) / nk - shift**2

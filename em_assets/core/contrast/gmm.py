@@ -65,36 +65,92 @@ def limits_around_nearest(
     return float(max(low, minimum)), float(min(high, maximum))
 
 
-def _sklearn_mixture(n_components: int, max_iter: int):
+def _sklearn_mixture(n_components: int, max_iter: int, random_state: int, **options: float):
     from sklearn.mixture import GaussianMixture
 
     return GaussianMixture(
         n_components=n_components,
         covariance_type="full",
         max_iter=max_iter,
-        random_state=RANDOM_STATE,
+        random_state=random_state,
         init_params="k-means++",
+        **options,
     )
 
 
-def exact_gmm_fit(samples: np.ndarray) -> Mixture:
-    """The reference: scikit-learn fits for 1-3 components, lowest BIC, refit with max_iter=300."""
+def exact_gmm_fit(samples: np.ndarray, random_state: int = RANDOM_STATE) -> Mixture:
+    """The reference: scikit-learn fits for 1-3 components, lowest BIC, refit with max_iter=300.
+
+    Parameters
+    ----------
+    samples
+        The sampled voxel values.
+    random_state
+        scikit-learn's random state (the reference uses 42).
+
+    Returns
+    -------
+    Mixture
+        The refitted lowest-BIC mixture.
+    """
     column = samples.reshape(-1, 1)
     bics = np.full(MAX_COMPONENTS, np.inf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for n in range(1, MAX_COMPONENTS + 1):
             try:
-                bics[n - 1] = _sklearn_mixture(n, 100).fit(column).bic(column)
+                bics[n - 1] = _sklearn_mixture(n, 100, random_state).fit(column).bic(column)
             except ValueError:
                 continue
-        best = _sklearn_mixture(int(np.argmin(bics)) + 1, 300).fit(column)
-    return Mixture(best.weights_, best.means_.reshape(-1), best.covariances_.reshape(-1))
+        best = _sklearn_mixture(int(np.argmin(bics)) + 1, 300, random_state).fit(column)
+    return _as_mixture(best)
 
 
-def exact_gmm_limits(samples: np.ndarray) -> tuple[tuple[float, float], Mixture]:
-    """The reference GMM limits of `samples` and the chosen mixture."""
-    mixture = exact_gmm_fit(samples)
+def _as_mixture(fitted) -> Mixture:
+    return Mixture(fitted.weights_, fitted.means_.reshape(-1), fitted.covariances_.reshape(-1))
+
+
+def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
+    """scikit-learn run to convergence (tol 1e-6, up to 2000 steps, best of 3 starts), lowest BIC.
+
+    Parameters
+    ----------
+    samples
+        The values to fit (dithered first when they are quantised, see `agreement.dithered`).
+    random_state
+        scikit-learn's random state.
+
+    Returns
+    -------
+    Mixture
+        The lowest-BIC mixture of 1-3 components.
+    """
+    column = np.asarray(samples, dtype=np.float64).reshape(-1, 1)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in range(1, MAX_COMPONENTS + 1):
+            fitted = _sklearn_mixture(n, 2000, random_state, tol=1e-6, n_init=3).fit(column)
+            fits.append((fitted.bic(column), n, fitted))
+    return _as_mixture(min(fits, key=lambda fit: fit[:2])[2])
+
+
+def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> tuple[tuple[float, float], Mixture]:
+    """The reference GMM limits of `samples` and the chosen mixture.
+
+    Parameters
+    ----------
+    samples
+        The sampled voxel values.
+    random_state
+        scikit-learn's random state (the reference uses 42).
+
+    Returns
+    -------
+    tuple
+        The limits, clamped to the sample's range, and the mixture.
+    """
+    mixture = exact_gmm_fit(samples, random_state)
     return limits_around_nearest(mixture, np.mean(samples), np.min(samples), np.max(samples)), mixture
 
 
