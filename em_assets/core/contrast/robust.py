@@ -1,6 +1,6 @@
 """Robust bounds for the fine histograms: extreme voxels are counted beside the grid, never on it.
 
-Each tile's histogram spans only the tile's fences (the 0.1 and 99.9 percentiles of a strided probe,
+Each tile's histogram spans only the tile's fences (the 1st and 99th percentiles of a strided probe,
 widened by FENCE_REACH times their distance on each side); values outside are kept exactly. When the
 slab is complete, `settle` draws the slab's fences from its histogram the same way: kept values inside
 them join the grid, the rest are counted in `below` and `above`. A hot pixel, a fill value or a voxel
@@ -16,8 +16,8 @@ import numpy as np
 
 from em_assets.core.contrast.histogram import DyadicHistogram, histogram_of, merged
 
-FENCE_PERCENTILES = (0.1, 99.9)
-FENCE_REACH = 2.0
+FENCE_PERCENTILES = (1.0, 99.0)
+FENCE_REACH = 4.0
 PROBE_VALUES = 1 << 14
 NO_OUTLIERS = np.empty(0, dtype=np.float64)
 

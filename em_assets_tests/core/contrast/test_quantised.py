@@ -13,7 +13,7 @@ from em_assets.core.contrast.gmm import fast_gmm_fit
 from em_assets.core.contrast.histogram import histogram_of
 from em_assets.core.contrast.limits import compute_contrast_limits
 
-SHAPE = (16, 64, 64)
+SHAPE = (8, 64, 64)
 
 
 def rounded_gaussian(mean: float, sigma: float, dtype, seed: int = 0, scale: float = 1.0) -> np.ndarray:
@@ -27,8 +27,17 @@ def robust_range(volume: np.ndarray) -> float:
     return float(high - low)
 
 
-@pytest.mark.parametrize("sigma", [0.5, 1.2, 2.0, 8.0, 30.0])
-@pytest.mark.parametrize(("dtype", "mean"), [(np.uint8, 128.0), (np.int16, -300.0), (np.int8, 0.0), (np.float32, 40.0)])
+@pytest.mark.parametrize(
+    ("dtype", "mean", "sigma"),
+    [
+        (np.uint8, 128.0, 0.5),
+        (np.int8, 0.0, 1.2),
+        (np.float32, 40.0, 1.2),
+        (np.int16, -300.0, 2.0),
+        (np.uint8, 128.0, 8.0),
+        (np.int16, -300.0, 30.0),
+    ],
+)
 def test_low_noise_integers_give_the_single_gaussians_limits(sigma, dtype, mean):
     volume = rounded_gaussian(mean, sigma, dtype, seed=int(sigma * 10))
     limits = compute_contrast_limits(volume, "gmm", z_radius=None)
@@ -38,7 +47,7 @@ def test_low_noise_integers_give_the_single_gaussians_limits(sigma, dtype, mean)
     assert off < 0.01, (limits, expected)
 
 
-@pytest.mark.parametrize("sigma", [0.3, 0.5, 1.0])
+@pytest.mark.parametrize("sigma", [0.3, 0.6])
 def test_no_component_is_narrower_than_the_quantum(sigma):
     volume = rounded_gaussian(10.0, sigma, np.int16, seed=3)
     for values in (volume, volume.astype(np.float32)):
