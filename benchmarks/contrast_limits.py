@@ -163,7 +163,11 @@ def agreement_table(shape: tuple[int, int, int]) -> None:
     """Fast and the shipped reference against the converged reference, per simulated volume."""
     import numpy as np
 
-    from em_assets.core.contrast.agreement import REFERENCE_STATES, gmm_agreement, percent_apart
+    from em_assets.core.contrast.agreement import (
+        REFERENCE_STATES,
+        gmm_agreement,
+        percent_apart,
+    )
     from em_assets.core.contrast.limits import contrast_report
     from em_assets.core.contrast.sampled_voxels import summarize_slabs
 

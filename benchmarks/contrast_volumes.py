@@ -96,7 +96,11 @@ def simulated_levels(shape: tuple[int, int, int], doses: tuple[float, ...], low_
     (measured at the level), an int16 and a uint8 volume of that noise; and a uint8 volume clipped
     at 0 (its mean 1.5 sigma above 0). Returns {label: level array}.
     """
-    from em_assets.core.tomograms.simulation import TomogramSpec, quantise, simulate_tomogram
+    from em_assets.core.tomograms.simulation import (
+        TomogramSpec,
+        quantise,
+        simulate_tomogram,
+    )
     from em_assets.core.tomograms.volumes import downsample_2x
 
     levels = {}

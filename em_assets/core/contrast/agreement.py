@@ -12,7 +12,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from em_assets.core.contrast.gmm import converged_gmm_fit, exact_gmm_limits, limits_around_nearest
+from em_assets.core.contrast.gmm import (
+    converged_gmm_fit,
+    exact_gmm_limits,
+    limits_around_nearest,
+)
 from em_assets.core.contrast.histogram import histogram_of
 from em_assets.core.contrast.limits import gmm_limits
 from em_assets.core.contrast.sampled_voxels import MethodSlab

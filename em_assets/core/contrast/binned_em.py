@@ -89,7 +89,8 @@ def interval_em_step(
     first = np.where(np.isfinite(first), first, 0.0)
     second = np.where(np.isfinite(second), second, 0.0)
     nk = weighted.sum(axis=2) + EPS
-    shift = sigma[:, :, 0] * np.einsum("snb,snb->sn", weighted, first) / nk
-    spread = variances * np.einsum("snb,snb->sn", weighted, second) / nk - shift**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = sigma[:, :, 0] * np.einsum("snb,snb->sn", weighted, first) / nk
+        spread = variances * np.einsum("snb,snb->sn", weighted, second) / nk - shift**2
     new_weights = nk / nk.sum(axis=1, keepdims=True)
     return (new_weights, means + shift, np.maximum(spread, variance_floor)), log_likelihood

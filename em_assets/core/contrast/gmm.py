@@ -279,7 +279,9 @@ def _to_vector(params: Starts) -> np.ndarray:
 def _from_vector(vector: np.ndarray, floor: float) -> Starts:
     log_weights, means, log_variances = np.split(vector, 3, axis=1)
     weights = np.maximum(np.exp(log_weights - log_weights.max(axis=1, keepdims=True)), TINY_WEIGHT)
-    return weights / weights.sum(axis=1, keepdims=True), means, np.maximum(np.exp(log_variances), floor)
+    with np.errstate(over="ignore"):
+        variances = np.maximum(np.exp(log_variances), floor)
+    return weights / weights.sum(axis=1, keepdims=True), means, variances
 
 
 def _squarem_cycle(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray]:

@@ -105,6 +105,16 @@ def _pair(values: Any) -> Limits:
     return float(low), float(high)
 
 
+def ordered_in_range(limits: Limits, minimum: float, maximum: float) -> Limits:
+    """`limits` clipped into [minimum, maximum]; the whole range when that leaves them unordered.
+
+    A component pinned to one grey level of a nearly constant slab, or a percentile pair inside one
+    value, would otherwise give an empty or inverted window.
+    """
+    low, high = (float(min(max(v, minimum), maximum)) for v in limits)
+    return (low, high) if low < high else (float(minimum), float(maximum))
+
+
 def _check_engine(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
@@ -148,7 +158,8 @@ def gmm_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> tuple
     if engine == "exact":
         return exact_gmm_limits(_exact_values(slab, dtype, name))
     mixture = fast_gmm_fit(slab.histogram, slab.effective_sample_size)
-    return limits_around_nearest(mixture, slab.histogram.mean(), slab.minimum, slab.maximum), mixture
+    limits = limits_around_nearest(mixture, slab.histogram.mean(), slab.minimum, slab.maximum)
+    return ordered_in_range(limits, slab.minimum, slab.maximum), mixture
 
 
 def cdf_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> Limits:
@@ -177,7 +188,7 @@ def cdf_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> Limit
     """
     if engine == "exact":
         return exact_cdf_limits(_exact_values(slab, dtype, name))
-    return fast_cdf_limits(slab.histogram, np.dtype(dtype))
+    return ordered_in_range(fast_cdf_limits(slab.histogram, np.dtype(dtype)), slab.minimum, slab.maximum)
 
 
 def percentile_limits(
@@ -210,7 +221,7 @@ def percentile_limits(
     """
     if engine == "exact":
         return exact_percentile_limits(_exact_values(slab, dtype, name), percentiles)
-    return fast_percentile_limits(slab.histogram, percentiles)
+    return ordered_in_range(fast_percentile_limits(slab.histogram, percentiles), slab.minimum, slab.maximum)
 
 
 def _method_limits(slab: MethodSlab, method: str, engine: Engine, dtype: str, name: str, percentiles: Limits) -> Limits:

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from em_assets.core.contrast.limits import contrast_report
-from em_assets.core.contrast.sampled_voxels import load_slab_summary, save_slab_summary, summarize_slabs
+from em_assets.core.contrast.sampled_voxels import (
+    load_slab_summary,
+    save_slab_summary,
+    summarize_slabs,
+)
 
 SHAPE = (32, 96, 96)
 EXTREMES = [1e9, -1e9, 3.4e38, -3.4e38, -32768.0, np.nan, np.inf, -np.inf]
