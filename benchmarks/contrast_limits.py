@@ -6,6 +6,12 @@ Generates tomogram-like float32 zarr volumes under benchmarks/.work/ (once), the
 engine and method in its own subprocess (wall time of compute_contrast_limits on the opened zarr
 array, peak RSS of the whole process) and prints markdown tables: time, memory, speed-up, limit
 differences and stability, all as percentages of each volume's 0.1-99.9 percentile range.
+
+Then the agreement table: on physically simulated tomograms at several doses and dtypes, and on
+low-noise integer volumes, summarised as the pipeline does (the 2x mean-downsampled level, rounded
+for integers), the fast GMM against scikit-learn run to convergence on the same sample (dithered over
+the quantum for integers), the shipped reference against it, the reference's spread over 5 random
+states, and the fast CDF and percentile limits against exact.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import sys
 import time
 from pathlib import Path
 
-from contrast_volumes import CHUNKS, SCALE, SIGNAL, SIZES, generate
+from contrast_volumes import CHUNKS, SCALE, SIGNAL, SIZES, generate, simulated_levels
 
 WORK = Path(__file__).resolve().parent / ".work"
-METHODS = ("gmm", "cdf")
+METHODS = ("gmm", "cdf", "percentile")
+BOTH = ("gmm", "cdf")
 ENGINES = ("exact", "fast")
 SEEDS = 5
+DOSES = (20.0, 60.0, 120.0)
+LOW_SIGMAS = (0.5, 2.0, 8.0, 30.0)
 # The GMM method on the generating distribution: 3 components, the ice one (0, 0.1) nearest the mean.
 KNOWN_GMM = ((SIGNAL[0][1] - 3.0 * SIGNAL[0][2]) * SCALE, (SIGNAL[0][1] + 0.8 * SIGNAL[0][2]) * SCALE)
 
@@ -100,7 +109,7 @@ def main_table(sizes: list[str], exact_large: bool, descriptions: dict) -> dict:
             rows[method] = {e: None if e == "exact" and skip_exact else run(volume_path(size, 0), e, method) for e in ENGINES}
             limits[(size, method)] = {e: r["limits"] for e, r in rows[method].items() if r}
         for method in (*METHODS, "both"):
-            parts = [rows[m] for m in (METHODS if method == "both" else (method,))]
+            parts = [rows[m] for m in (BOTH if method == "both" else (method,))]
             cells = {}
             for engine in ENGINES:
                 if any(p[engine] is None for p in parts):
@@ -126,7 +135,7 @@ def stability_table(sizes: list[str], exact_large: bool, limits: dict, descripti
     print("\n| engine | method | volume | over 5 sampling seeds | over 5 volume seeds |")
     print("|---|---|---|---:|---:|")
     for engine in ENGINES:
-        for method in METHODS:
+        for method in BOTH:
             for size in sizes:
                 if engine == "exact" and size == "large" and not exact_large:
                     continue
@@ -143,11 +152,44 @@ def stability_table(sizes: list[str], exact_large: bool, limits: dict, descripti
     print("\n| engine | method | over the sizes (volume seed 0) |")
     print("|---|---|---:|")
     for engine in ENGINES:
-        for method in METHODS:
+        for method in BOTH:
             ran = [s for s in sizes if engine in limits[(s, method)]]
             robust = sum(descriptions[s]["p99.9"] - descriptions[s]["p0.1"] for s in ran) / len(ran)
             pairs = [limits[(s, method)][engine] for s in ran]
             print(f"| {engine} | {method} | {spread(pairs, robust):.2f}% over {', '.join(ran)} |")
+
+
+def agreement_table(shape: tuple[int, int, int]) -> None:
+    """Fast and the shipped reference against the converged reference, per simulated volume."""
+    import numpy as np
+
+    from em_assets.core.contrast.agreement import (
+        REFERENCE_STATES,
+        gmm_agreement,
+        percent_apart,
+    )
+    from em_assets.core.contrast.limits import contrast_report
+    from em_assets.core.contrast.sampled_voxels import summarize_slabs
+
+    size = "×".join(str(n) for n in shape)
+    print(f"\nAgreement on simulated tomograms ({size}, summarised at the 2× level), % of the robust range:\n")
+    print("| volume | distinct values | GMM n (fast/converged) | fast vs converged | fast on the sample vs converged "
+          f"| reference vs converged | reference over {REFERENCE_STATES} random states | CDF fast vs exact | percentile fast vs exact |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    levels = simulated_levels(shape, DOSES, LOW_SIGMAS)
+    for label, level in levels.items():
+        low, high = np.percentile(level, [0.1, 99.9])
+        robust = float(high - low)
+        summary = summarize_slabs(level, name=label)
+        agreement = gmm_agreement(summary.slabs["gmm"], str(level.dtype), robust)
+        fast, exact = contrast_report(summary), contrast_report(summary, "exact")
+        print(
+            f"| {label} | {np.unique(level).size} | {fast.n_components}/{agreement.n_components} "
+            f"| {agreement.fast_vs_converged:.2f}% | {agreement.fast_on_sample_vs_converged:.2f}% "
+            f"| {agreement.reference_vs_converged:.2f}% | {agreement.reference_spread:.2f}% "
+            f"| {percent_apart(fast.cdf, exact.cdf, robust):.2f}% | {percent_apart(fast.percentile, exact.percentile, robust):.2f}% |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -155,11 +197,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: small, medium, large")
     parser.add_argument("--exact-large", action="store_true", help="also run the exact engine on the large volume")
     parser.add_argument("--no-stability", action="store_true", help="skip the seed and size stability tables")
+    parser.add_argument("--no-agreement", action="store_true", help="skip the agreement table on simulated tomograms")
+    parser.add_argument("--agreement-only", action="store_true", help="only the agreement table")
+    parser.add_argument("--agreement-shape", default="64,128,128", help="z,y,x of the simulated tomograms")
     parser.add_argument("--measure", nargs=4, metavar=("VOLUME", "ENGINE", "METHOD", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         volume, engine, method, seed = args.measure
         print(json.dumps(measure(volume, engine, method, int(seed))))
+        return
+    agreement_shape = tuple(int(n) for n in args.agreement_shape.split(","))
+    if args.agreement_only:
+        agreement_table(agreement_shape)
         return
     sizes = [s for s in args.sizes.split(",") if s]
     unknown = set(sizes) - set(SIZES)
@@ -179,6 +228,8 @@ def main() -> None:
     if not args.no_stability:
         stability_table(sizes, args.exact_large, limits, descriptions)
     print(f"\nKnown GMM answer of the generating distribution: {KNOWN_GMM[0]:.3f}, {KNOWN_GMM[1]:.3f}.")
+    if not args.no_agreement:
+        agreement_table(agreement_shape)
     print(f"Total benchmark time {time.perf_counter() - started:.0f} s.")
 
 

@@ -87,3 +87,39 @@ def generate(path: Path, size: str, seed: int) -> dict:
     }
     description_path.write_text(json.dumps(description, indent=2))
     return description
+
+
+def simulated_levels(shape: tuple[int, int, int], doses: tuple[float, ...], low_sigmas: tuple[float, ...]) -> dict:
+    """Simulated tomograms as the pipeline summarises them: the 2× mean-downsampled level, rounded for integers.
+
+    Per dose: float32 and the portal's int8, int16 and uint8; per grey-level sigma in `low_sigmas`
+    (measured at the level), an int16 and a uint8 volume of that noise; and a uint8 volume clipped
+    at 0 (its mean 1.5 sigma above 0). Returns {label: level array}.
+    """
+    from em_assets.core.tomograms.pyramid import downsample_2x
+    from em_assets.core.tomograms.simulation import (
+        TomogramSpec,
+        quantise,
+        simulate_tomogram,
+    )
+
+    levels = {}
+    for dose in doses:
+        volume = simulate_tomogram(TomogramSpec(shape=shape, dose=dose, seed=int(dose)))
+        for dtype in ("float32", "int8", "int16", "uint8"):
+            levels[f"dose {dose:g}, {dtype}"] = downsample_2x(quantise(volume, dtype), np.dtype(dtype))
+    volume = simulate_tomogram(TomogramSpec(shape=shape, dose=doses[-1], seed=7))
+    shrink = float(np.std(downsample_2x(volume, np.dtype(np.float32))) / np.std(volume))
+    unit = (volume - volume.mean()) / volume.std() / shrink
+    for sigma in low_sigmas:
+        for dtype, centre in (("int16", 0.0), ("uint8", 128.0)):
+            grey = np.clip(np.rint(unit * sigma + centre), *_limits(dtype)).astype(dtype)
+            levels[f"σ {sigma:g} grey levels, {dtype}"] = downsample_2x(grey, np.dtype(dtype))
+    clipped = np.clip(np.rint(unit * 20 + 30), 0, 255).astype(np.uint8)
+    levels["uint8 clipped at 0 (σ 20, mean 30)"] = downsample_2x(clipped, np.dtype(np.uint8))
+    return levels
+
+
+def _limits(dtype: str) -> tuple[int, int]:
+    info = np.iinfo(np.dtype(dtype))
+    return int(info.min), int(info.max)

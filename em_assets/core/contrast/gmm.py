@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from em_assets.core.contrast.binned_em import interval_em_step
 from em_assets.core.contrast.histogram import DyadicHistogram
 
 MAX_COMPONENTS = 3
@@ -64,57 +65,130 @@ def limits_around_nearest(
     return float(max(low, minimum)), float(min(high, maximum))
 
 
-def _sklearn_mixture(n_components: int, max_iter: int):
+def _sklearn_mixture(n_components: int, max_iter: int, random_state: int, **options: float):
     from sklearn.mixture import GaussianMixture
 
     return GaussianMixture(
         n_components=n_components,
         covariance_type="full",
         max_iter=max_iter,
-        random_state=RANDOM_STATE,
+        random_state=random_state,
         init_params="k-means++",
+        **options,
     )
 
 
-def exact_gmm_fit(samples: np.ndarray) -> Mixture:
-    """The reference: scikit-learn fits for 1-3 components, lowest BIC, refit with max_iter=300."""
+def exact_gmm_fit(samples: np.ndarray, random_state: int = RANDOM_STATE) -> Mixture:
+    """The reference: scikit-learn fits for 1-3 components, lowest BIC, refit with max_iter=300.
+
+    Parameters
+    ----------
+    samples
+        The sampled voxel values.
+    random_state
+        scikit-learn's random state (the reference uses 42).
+
+    Returns
+    -------
+    Mixture
+        The refitted lowest-BIC mixture.
+    """
     column = samples.reshape(-1, 1)
     bics = np.full(MAX_COMPONENTS, np.inf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for n in range(1, MAX_COMPONENTS + 1):
             try:
-                bics[n - 1] = _sklearn_mixture(n, 100).fit(column).bic(column)
+                bics[n - 1] = _sklearn_mixture(n, 100, random_state).fit(column).bic(column)
             except ValueError:
                 continue
-        best = _sklearn_mixture(int(np.argmin(bics)) + 1, 300).fit(column)
-    return Mixture(best.weights_, best.means_.reshape(-1), best.covariances_.reshape(-1))
+        best = _sklearn_mixture(int(np.argmin(bics)) + 1, 300, random_state).fit(column)
+    return _as_mixture(best)
 
 
-def exact_gmm_limits(samples: np.ndarray) -> tuple[tuple[float, float], Mixture]:
-    """The reference GMM limits of `samples` and the chosen mixture."""
-    mixture = exact_gmm_fit(samples)
+def _as_mixture(fitted) -> Mixture:
+    return Mixture(fitted.weights_, fitted.means_.reshape(-1), fitted.covariances_.reshape(-1))
+
+
+def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
+    """scikit-learn run to convergence (tol 1e-6, up to 2000 steps, best of 3 starts), lowest BIC.
+
+    Parameters
+    ----------
+    samples
+        The values to fit (dithered first when they are quantised, see `agreement.dithered`).
+    random_state
+        scikit-learn's random state.
+
+    Returns
+    -------
+    Mixture
+        The lowest-BIC mixture of 1-3 components.
+    """
+    column = np.asarray(samples, dtype=np.float64).reshape(-1, 1)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in range(1, MAX_COMPONENTS + 1):
+            fitted = _sklearn_mixture(n, 2000, random_state, tol=1e-6, n_init=3).fit(column)
+            fits.append((fitted.bic(column), n, fitted))
+    return _as_mixture(min(fits, key=lambda fit: fit[:2])[2])
+
+
+def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> tuple[tuple[float, float], Mixture]:
+    """The reference GMM limits of `samples` and the chosen mixture.
+
+    Parameters
+    ----------
+    samples
+        The sampled voxel values.
+    random_state
+        scikit-learn's random state (the reference uses 42).
+
+    Returns
+    -------
+    tuple
+        The limits, clamped to the sample's range, and the mixture.
+    """
+    mixture = exact_gmm_fit(samples, random_state)
     return limits_around_nearest(mixture, np.mean(samples), np.min(samples), np.max(samples)), mixture
 
 
 class BinnedData:
     """The occupied bins of a histogram, coarsened so its 0.1-99.9% range spans about ROBUST_BINS bins.
 
-    Values are stored relative to `offset` (the histogram mean) to keep EM well conditioned.
+    Values are stored relative to `offset` (the histogram mean) to keep EM well conditioned. Data on
+    a lattice (integers, or floats holding few distinct values, see `DyadicHistogram.quantum`) is
+    fitted as interval data: `lower` and `upper` bound each bin's values before rounding, and no
+    component may be narrower than its quantum (variance q**2 / 12, a uniform over one quantum).
+    Other floats are fitted at the bin values with Sheppard's correction for the bin width.
     """
 
     def __init__(self, histogram: DyadicHistogram):
         robust = histogram.quantile(0.999) - histogram.quantile(0.001)
         spread = robust if robust > 0 else histogram.maximum - histogram.minimum
         exponent = max(histogram.exponent, math.floor(math.log2(spread / ROBUST_BINS)))
+        quantum = histogram.quantum()
+        if quantum >= math.ldexp(1.0, exponent) and not histogram.integer_valued:
+            exponent = histogram.exponent
         coarse = histogram.coarsened(exponent)
         occupied = coarse.counts > 0
         self.offset = histogram.mean()
         self.values = coarse.values[occupied] - self.offset
         self.counts = coarse.counts[occupied].astype(np.float64)
         self.total = float(self.counts.sum())
-        quantum = 1.0 if coarse.integer_valued else 0.0
-        self.variance_floor = (coarse.width**2 - quantum**2) / 12 + REG_COVAR
+        self.binned = quantum > 0
+        edges = coarse.edges - self.offset
+        if coarse.integer_valued:
+            self.lower, self.upper = edges[:-1][occupied] - 0.5, edges[1:][occupied] - 0.5
+        elif quantum >= coarse.width:
+            self.lower, self.upper = self.values - quantum / 2, self.values + quantum / 2
+        else:
+            self.lower, self.upper = edges[:-1][occupied], edges[1:][occupied]
+        if self.binned:
+            self.variance_floor = float(np.min(self.upper - self.lower)) ** 2 / 12 + REG_COVAR
+        else:
+            self.variance_floor = coarse.width**2 / 12 + REG_COVAR
         self.cumulative = np.cumsum(self.counts) / self.total - self.counts / (2 * self.total)
 
     def segment_starts(self, boundaries: list[float]) -> Starts | None:
@@ -180,6 +254,8 @@ def initial_mixtures(data: BinnedData, n: int) -> list[Starts]:
 
 def _em_step(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray]:
     """One EM update of every start, and the total log-likelihood of `params` before it."""
+    if data.binned:
+        return interval_em_step(data.lower, data.upper, data.counts, params, data.variance_floor)
     weights, means, variances = params
     distance = data.values[None, None, :] - means[:, :, None]
     log_density = (np.log(weights) - 0.5 * np.log(2 * np.pi * variances))[:, :, None] - 0.5 * distance**2 / variances[:, :, None]
@@ -203,7 +279,9 @@ def _to_vector(params: Starts) -> np.ndarray:
 def _from_vector(vector: np.ndarray, floor: float) -> Starts:
     log_weights, means, log_variances = np.split(vector, 3, axis=1)
     weights = np.maximum(np.exp(log_weights - log_weights.max(axis=1, keepdims=True)), TINY_WEIGHT)
-    return weights / weights.sum(axis=1, keepdims=True), means, np.maximum(np.exp(log_variances), floor)
+    with np.errstate(over="ignore"):
+        variances = np.maximum(np.exp(log_variances), floor)
+    return weights / weights.sum(axis=1, keepdims=True), means, variances
 
 
 def _squarem_cycle(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray]:

@@ -8,7 +8,7 @@ by whole powers of two) gives the same counts as one histogram of all the values
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,7 +21,12 @@ BLOCK = 1 << 18
 
 @dataclass(frozen=True)
 class DyadicHistogram:
-    """Counts of finite values on the grid k * 2**exponent, k from `first` on."""
+    """Counts of finite values on the grid k * 2**exponent, k from `first` on.
+
+    `minimum` and `maximum` are the extremes of the counted values. Finite values judged extreme
+    (outside the robust bounds, see `robust`) are not on the grid: `below` and `above` count them and
+    `lowest`/`highest` are the extremes of every finite value, counted or not.
+    """
 
     counts: np.ndarray
     exponent: int
@@ -29,6 +34,34 @@ class DyadicHistogram:
     minimum: float
     maximum: float
     integer_valued: bool
+    below: int = 0
+    above: int = 0
+    lowest: float = math.inf
+    highest: float = -math.inf
+
+    @property
+    def n_outliers(self) -> int:
+        """How many finite values lie outside the grid's robust bounds."""
+        return self.below + self.above
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The smallest and largest finite value, outliers included."""
+        return min(self.lowest, self.minimum), max(self.highest, self.maximum)
+
+    def quantum(self) -> float:
+        """The spacing of the lattice the values sit on: 1 for integers, else detected, 0 if none.
+
+        Float values sit on a lattice when no two occupied fine bins are adjacent: the smallest gap
+        between occupied bins, times the bin width, is then the quantum (within one bin width).
+        """
+        if self.integer_valued:
+            return 1.0
+        occupied = np.flatnonzero(self.counts)
+        if occupied.size < 2:
+            return 0.0
+        gap = int(np.min(np.diff(occupied)))
+        return gap * self.width if gap >= 2 else 0.0
 
     @property
     def width(self) -> float:
@@ -60,7 +93,7 @@ class DyadicHistogram:
         first = self.first >> shift
         index = (np.arange(self.first, self.first + self.counts.size, dtype=np.int64) >> shift) - first
         counts = np.bincount(index, weights=self.counts, minlength=int(index[-1]) + 1).astype(np.int64)
-        return DyadicHistogram(counts, exponent, first, self.minimum, self.maximum, self.integer_valued)
+        return replace(self, counts=counts, exponent=exponent, first=first)
 
     def mean(self) -> float:
         """The mean of the counted values, taking each at its bin's representative value."""
@@ -127,4 +160,15 @@ def merged(a: DyadicHistogram | None, b: DyadicHistogram | None) -> DyadicHistog
     counts = np.zeros(max(a.first + a.counts.size, b.first + b.counts.size) - first, dtype=np.int64)
     counts[a.first - first : a.first - first + a.counts.size] += a.counts
     counts[b.first - first : b.first - first + b.counts.size] += b.counts
-    return DyadicHistogram(counts, exponent, first, minimum, maximum, a.integer_valued)
+    return DyadicHistogram(
+        counts,
+        exponent,
+        first,
+        minimum,
+        maximum,
+        a.integer_valued,
+        a.below + b.below,
+        a.above + b.above,
+        min(a.lowest, b.lowest),
+        max(a.highest, b.highest),
+    )

@@ -1,8 +1,9 @@
-"""Contrast limits of a tomogram by the GMM and CDF methods, with an exact and a fast engine.
+"""Contrast limits of a tomogram by the GMM, CDF and percentile methods, with an exact and a fast engine.
 
-`exact` is the reference: scikit-learn and np.histogram on the seeded voxel sample. `fast` reads the
-fine histogram of every finite slab voxel, fits the mixtures by EM on its bins from several
-deterministic starts, and applies the CDF rules to the same histogram.
+`exact` is the reference: scikit-learn, np.histogram and np.percentile on the seeded voxel sample.
+`fast` reads the robust fine histogram of every finite slab voxel (extreme voxels counted beside its
+grid), fits the mixtures by EM on its bins from several deterministic starts (as interval data when
+the voxels are quantised), and applies the CDF and percentile rules to the same histogram.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from em_assets.core.contrast.gmm import (
     fast_gmm_fit,
     limits_around_nearest,
 )
+from em_assets.core.contrast.percentile import (
+    DEFAULT_PERCENTILES,
+    check_percentiles,
+    exact_percentile_limits,
+    fast_percentile_limits,
+)
 from em_assets.core.contrast.sampled_voxels import (
+    METHODS,
     MIN_FINITE,
     SEED,
     MethodSlab,
@@ -31,32 +39,47 @@ from em_assets.core.errors import InputError
 
 ENGINES = ("fast", "exact")
 
-Method = Literal["gmm", "cdf"]
+Method = Literal["gmm", "cdf", "percentile"]
 Engine = Literal["fast", "exact"]
 Limits = tuple[float, float]
 
 
 @dataclass(frozen=True)
 class ContrastReport:
-    """Both methods' limits of one tomogram, the chosen GMM and what the slab held."""
+    """Every method's limits of one tomogram, the chosen GMM and what the slab held.
+
+    `n_nonfinite` counts NaN and infinite voxels, `n_outliers` finite voxels outside the robust
+    bounds of the histogram (both of the widest slab; the fast engine ignores them, exact samples
+    the finite ones).
+    """
 
     gmm: Limits
     cdf: Limits
     engine: str
+    percentile: Limits = (0.0, 0.0)
+    percentiles: Limits = DEFAULT_PERCENTILES
     gmm_components: list[tuple[float, float, float]] = field(default_factory=list)
     n_components: int = 0
     n_nonfinite: int = 0
+    n_outliers: int = 0
     data_range: Limits = (0.0, 0.0)
+
+    def by_method(self) -> dict[str, Limits]:
+        """The limits of each method, keyed "gmm", "cdf", "percentile"."""
+        return {method: getattr(self, method) for method in METHODS}
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
             "gmm": list(self.gmm),
             "cdf": list(self.cdf),
+            "percentile": list(self.percentile),
+            "percentiles": list(self.percentiles),
             "engine": self.engine,
             "gmm_components": [{"weight": w, "mean": m, "sigma": s} for w, m, s in self.gmm_components],
             "n_components": self.n_components,
             "n_nonfinite": self.n_nonfinite,
+            "n_outliers": self.n_outliers,
             "data_range": list(self.data_range),
         }
 
@@ -67,9 +90,12 @@ class ContrastReport:
             gmm=_pair(document["gmm"]),
             cdf=_pair(document["cdf"]),
             engine=str(document["engine"]),
+            percentile=_pair(document["percentile"]),
+            percentiles=_pair(document["percentiles"]),
             gmm_components=[(float(c["weight"]), float(c["mean"]), float(c["sigma"])) for c in document["gmm_components"]],
             n_components=int(document["n_components"]),
             n_nonfinite=int(document["n_nonfinite"]),
+            n_outliers=int(document["n_outliers"]),
             data_range=_pair(document["data_range"]),
         )
 
@@ -77,6 +103,16 @@ class ContrastReport:
 def _pair(values: Any) -> Limits:
     low, high = values
     return float(low), float(high)
+
+
+def ordered_in_range(limits: Limits, minimum: float, maximum: float) -> Limits:
+    """`limits` clipped into [minimum, maximum]; the whole range when that leaves them unordered.
+
+    A component pinned to one grey level of a nearly constant slab, or a percentile pair inside one
+    value, would otherwise give an empty or inverted window.
+    """
+    low, high = (float(min(max(v, minimum), maximum)) for v in limits)
+    return (low, high) if low < high else (float(minimum), float(maximum))
 
 
 def _check_engine(engine: str) -> None:
@@ -96,18 +132,104 @@ def _exact_values(slab: MethodSlab, dtype: str, name: str) -> np.ndarray:
 
 
 def gmm_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> tuple[Limits, Mixture]:
-    """GMM limits of one slab and the mixture they come from."""
+    """GMM limits of one slab and the mixture they come from.
+
+    Parameters
+    ----------
+    slab
+        The gmm slab's summary.
+    engine
+        "fast" (EM on the robust histogram) or "exact" (scikit-learn on the sample).
+    dtype
+        The volume's dtype, as a string.
+    name
+        The tomogram's name, for errors.
+
+    Returns
+    -------
+    tuple
+        The limits and the chosen mixture.
+
+    Raises
+    ------
+    InputError
+        When the exact engine's sample is too small or constant.
+    """
     if engine == "exact":
         return exact_gmm_limits(_exact_values(slab, dtype, name))
     mixture = fast_gmm_fit(slab.histogram, slab.effective_sample_size)
-    return limits_around_nearest(mixture, slab.histogram.mean(), slab.minimum, slab.maximum), mixture
+    limits = limits_around_nearest(mixture, slab.histogram.mean(), slab.minimum, slab.maximum)
+    return ordered_in_range(limits, slab.minimum, slab.maximum), mixture
 
 
 def cdf_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> Limits:
-    """CDF-gradient limits of one slab."""
+    """CDF-gradient limits of one slab (parameters as for `gmm_limits`).
+
+    Parameters
+    ----------
+    slab
+        The cdf slab's summary.
+    engine
+        "fast" or "exact".
+    dtype
+        The volume's dtype, as a string.
+    name
+        The tomogram's name, for errors.
+
+    Returns
+    -------
+    tuple of float
+        The limits.
+
+    Raises
+    ------
+    InputError
+        When the exact engine's sample is too small or constant.
+    """
     if engine == "exact":
         return exact_cdf_limits(_exact_values(slab, dtype, name))
-    return fast_cdf_limits(slab.histogram, np.dtype(dtype))
+    return ordered_in_range(fast_cdf_limits(slab.histogram, np.dtype(dtype)), slab.minimum, slab.maximum)
+
+
+def percentile_limits(
+    slab: MethodSlab, engine: Engine, dtype: str, name: str, percentiles: Limits = DEFAULT_PERCENTILES
+) -> Limits:
+    """Percentile limits of one slab.
+
+    Parameters
+    ----------
+    slab
+        The percentile slab's summary.
+    engine
+        "fast" (order statistics of the histogram) or "exact" (np.percentile of the sample).
+    dtype
+        The volume's dtype, as a string.
+    name
+        The tomogram's name, for errors.
+    percentiles
+        The low and high percentile, in percent.
+
+    Returns
+    -------
+    tuple of float
+        The limits.
+
+    Raises
+    ------
+    InputError
+        When the exact engine's sample is too small or constant.
+    """
+    if engine == "exact":
+        return exact_percentile_limits(_exact_values(slab, dtype, name), percentiles)
+    return ordered_in_range(fast_percentile_limits(slab.histogram, percentiles), slab.minimum, slab.maximum)
+
+
+def _method_limits(slab: MethodSlab, method: str, engine: Engine, dtype: str, name: str, percentiles: Limits) -> Limits:
+    if method == "gmm":
+        return gmm_limits(slab, engine, dtype, name)[0]
+    if method == "cdf":
+        return cdf_limits(slab, engine, dtype, name)
+    return percentile_limits(slab, engine, dtype, name, percentiles)
 
 
 def compute_contrast_limits(
@@ -118,30 +240,89 @@ def compute_contrast_limits(
     engine: Engine = "fast",
     name: str = "volume",
     seed: int = SEED,
+    percentiles: Limits = DEFAULT_PERCENTILES,
 ) -> Limits:
-    """Contrast limits of a 3-D NumPy, Dask or zarr array (z first) by `method` ("gmm" or "cdf")."""
+    """Contrast limits of a 3-D NumPy, Dask or zarr array (z first).
+
+    Parameters
+    ----------
+    data
+        The volume, z first; integer or floating voxels.
+    method
+        "gmm", "cdf" or "percentile".
+    z_radius
+        Slices each side of the central one; "auto" is 15 for gmm and 5 otherwise, None all of z.
+    downsampling_ratio
+        Sample size as a fraction of the whole volume (the exact engine's sample); None samples all.
+    engine
+        "fast" or "exact".
+    name
+        The volume's name, for errors.
+    seed
+        Seed of the voxel sample.
+    percentiles
+        The percentile method's low and high percentile, in percent.
+
+    Returns
+    -------
+    tuple of float
+        The low and high limit.
+
+    Raises
+    ------
+    InputError
+        When the volume or its slab cannot give limits (not 3-D, empty, constant, no finite voxels).
+    ValueError
+        For an unknown method or engine, or bad parameters.
+    """
     _check_engine(engine)
+    percentiles = check_percentiles(percentiles)
     slab = summarize_method_slabs(
         data, name, (method,), z_radius, downsampling_ratio, seed, collect_samples=engine == "exact"
     )[method]
-    dtype = str(np.dtype(data.dtype))
-    if method == "gmm":
-        return gmm_limits(slab, engine, dtype, name)[0]
-    return cdf_limits(slab, engine, dtype, name)
+    return _method_limits(slab, method, engine, str(np.dtype(data.dtype)), name, percentiles)
 
 
-def contrast_report(summary: SlabSummary, engine: Engine = "fast") -> ContrastReport:
-    """Both methods' limits from a slab summary, by `engine`."""
+def contrast_report(
+    summary: SlabSummary, engine: Engine = "fast", percentiles: Limits = DEFAULT_PERCENTILES
+) -> ContrastReport:
+    """Every method's limits from a slab summary, by `engine`.
+
+    Parameters
+    ----------
+    summary
+        What asset `sampled_voxels` holds.
+    engine
+        "fast" or "exact".
+    percentiles
+        The percentile method's low and high percentile, in percent.
+
+    Returns
+    -------
+    ContrastReport
+        The limits of every method, the chosen mixture and the slab's counts.
+
+    Raises
+    ------
+    InputError
+        When the summary lacks a method's slab or a slab cannot give limits.
+    """
     _check_engine(engine)
+    percentiles = check_percentiles(percentiles)
+    missing = [method for method in METHODS if method not in summary.slabs]
+    if missing:
+        raise InputError(summary.name, f"the slab summary has no {', '.join(missing)} slab; summarise the volume again")
     gmm, mixture = gmm_limits(summary.slabs["gmm"], engine, summary.dtype, summary.name)
-    cdf = cdf_limits(summary.slabs["cdf"], engine, summary.dtype, summary.name)
     widest = summary.widest
     return ContrastReport(
         gmm=gmm,
-        cdf=cdf,
+        cdf=cdf_limits(summary.slabs["cdf"], engine, summary.dtype, summary.name),
         engine=engine,
+        percentile=percentile_limits(summary.slabs["percentile"], engine, summary.dtype, summary.name, percentiles),
+        percentiles=percentiles,
         gmm_components=mixture.components(),
         n_components=mixture.n_components,
         n_nonfinite=widest.n_nonfinite,
-        data_range=(widest.minimum, widest.maximum),
+        n_outliers=widest.n_outliers,
+        data_range=widest.data_range,
     )

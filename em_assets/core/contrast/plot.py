@@ -1,4 +1,4 @@
-"""A PNG of one tomogram's contrast limits: sample histogram, fitted GMM components, both limit pairs."""
+"""A PNG of one tomogram's contrast limits: sample histogram, fitted GMM components, every limit pair."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ MARGIN = 0.15
 
 def _plot_range(summary: SlabSummary, report: ContrastReport) -> tuple[float, float]:
     histogram = summary.slabs["gmm"].histogram
-    points = [histogram.quantile(0.001), histogram.quantile(0.999), *report.gmm, *report.cdf]
+    points = [histogram.quantile(0.001), histogram.quantile(0.999), *report.gmm, *report.cdf, *report.percentile]
     low, high = min(points), max(points)
     pad = MARGIN * (high - low) if high > low else 1.0
     return max(low - pad, histogram.minimum), min(high + pad, histogram.maximum)
@@ -52,7 +52,7 @@ def plot_contrast_report(summary: SlabSummary, report: ContrastReport) -> bytes:
         axes.plot(x, curve, color=COMPONENT_COLORS[index % len(COMPONENT_COLORS)], linewidth=1, label=f"component {mean:.3g} ± {sigma:.3g}")
     if report.gmm_components:
         axes.plot(x, total, color="black", linewidth=1, linestyle=":", label="mixture")
-    for method, color, style in (("gmm", "tab:green", "-"), ("cdf", "tab:orange", "--")):
+    for method, color, style in (("gmm", "tab:green", "-"), ("cdf", "tab:orange", "--"), ("percentile", "tab:red", ":")):
         for value in getattr(report, method):
             axes.axvline(value, color=color, linestyle=style, linewidth=1.5)
         axes.plot([], [], color=color, linestyle=style, label=f"{method} limits")

@@ -18,10 +18,10 @@ from em_assets.core.contrast.tiles import check_volume
 from em_assets.core.errors import InputError
 from em_assets.core.parallel import OrderedMap
 
-METHODS = ("gmm", "cdf")
+METHODS = ("gmm", "cdf", "percentile")
 MARKDOWN_BINS = 12
 MARKDOWN_BAR = 30
-AUTO_Z_RADIUS = {"gmm": 15, "cdf": 5}
+AUTO_Z_RADIUS = {"gmm": 15, "cdf": 5, "percentile": 5}
 SEED = 42
 MIN_FINITE = 10
 SUMMARY_FILE = "summary.json"
@@ -41,13 +41,23 @@ class MethodSlab:
 
     @property
     def minimum(self) -> float:
-        """The smallest finite voxel of the slab."""
+        """The smallest finite voxel of the slab inside its robust bounds."""
         return self.histogram.minimum
 
     @property
     def maximum(self) -> float:
-        """The largest finite voxel of the slab."""
+        """The largest finite voxel of the slab inside its robust bounds."""
         return self.histogram.maximum
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The smallest and largest finite voxel of the slab, extreme ones included."""
+        return self.histogram.data_range
+
+    @property
+    def n_outliers(self) -> int:
+        """How many finite voxels lie outside the histogram's robust bounds."""
+        return self.histogram.n_outliers
 
     @property
     def n_finite(self) -> int:
@@ -62,7 +72,7 @@ class MethodSlab:
 
 @dataclass(frozen=True)
 class SlabSummary:
-    """The slabs of one tomogram's summarised level, keyed by method ("gmm", "cdf")."""
+    """The slabs of one tomogram's summarised level, keyed by method ("gmm", "cdf", "percentile")."""
 
     name: str
     shape: tuple[int, int, int]
@@ -71,7 +81,7 @@ class SlabSummary:
 
     @property
     def widest(self) -> MethodSlab:
-        """The slab with the most voxels (the union of both, as the slabs share a centre)."""
+        """The slab with the most voxels (the union of all, as the slabs share a centre)."""
         return max(self.slabs.values(), key=lambda slab: slab.n_voxels)
 
     def histogram_markdown(self) -> str:
@@ -91,7 +101,7 @@ class SlabSummary:
 
 
 def resolve_z_radius(z_radius: ZRadius, method: str) -> int | None:
-    """The slab radius in slices: "auto" is 15 for gmm and 5 for cdf, None the whole volume."""
+    """The slab radius in slices: "auto" is 15 for gmm and 5 otherwise, None the whole volume."""
     if method not in AUTO_Z_RADIUS:
         raise ValueError(f"unknown method {method!r}; expected one of {sorted(AUTO_Z_RADIUS)}")
     if z_radius == "auto":
@@ -134,7 +144,7 @@ def summarize_slabs(
     seed: int = SEED,
     map_tiles: OrderedMap | None = None,
 ) -> SlabSummary:
-    """Both methods' slabs of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`)."""
+    """Every method's slab of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`)."""
     slabs = summarize_method_slabs(
         data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True, map_tiles=map_tiles
     )
@@ -205,6 +215,9 @@ def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
             "histogram_exponent": slab.histogram.exponent,
             "histogram_first_bin": slab.histogram.first,
             "integer_valued": slab.histogram.integer_valued,
+            "n_below": slab.histogram.below,
+            "n_above": slab.histogram.above,
+            "data_range": list(slab.data_range),
         }
     document = {"name": summary.name, "shape": list(summary.shape), "dtype": summary.dtype, "slabs": slabs}
     written.append(write_text_atomic(folder / SUMMARY_FILE, json.dumps(document, indent=2, sort_keys=True)))
@@ -236,6 +249,10 @@ def _load_method_slab(folder: Path, method: str, entry: dict[str, Any]) -> Metho
         minimum=float(entry["minimum"]),
         maximum=float(entry["maximum"]),
         integer_valued=bool(entry["integer_valued"]),
+        below=int(entry["n_below"]),
+        above=int(entry["n_above"]),
+        lowest=float(entry["data_range"][0]),
+        highest=float(entry["data_range"][1]),
     )
     lo, hi = entry["z_bounds"]
     return MethodSlab(

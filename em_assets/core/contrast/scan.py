@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from em_assets.core.contrast.histogram import DyadicHistogram, histogram_of, merged
+from em_assets.core.contrast.histogram import DyadicHistogram, merged
+from em_assets.core.contrast.robust import settle, split_outliers
 from em_assets.core.contrast.tiles import Box, boxes, read_box, tile_cuts
 from em_assets.core.parallel import OrderedMap, thread_map
 
@@ -26,7 +27,7 @@ class SlabTarget:
 
 @dataclass(frozen=True)
 class SlabScan:
-    """What one pass learnt about one slab: voxel counts, finite histogram and the sampled values."""
+    """What one pass learnt about one slab: voxel counts, robust finite histogram and the sampled values."""
 
     z_bounds: tuple[int, int]
     n_voxels: int
@@ -42,11 +43,12 @@ def sample_dtype(dtype: np.dtype) -> np.dtype:
 
 @dataclass
 class _Partial:
-    """One tile's contribution: voxel counts, histogram and, per target index, (positions, values)."""
+    """One tile's contribution: voxel counts, histogram, outliers and, per target, (positions, values)."""
 
     n_voxels: int
     n_nonfinite: int
     histogram: DyadicHistogram | None
+    outliers: np.ndarray
     samples: dict[int, tuple[np.ndarray | None, np.ndarray]]
 
 
@@ -83,13 +85,13 @@ class _SampleRouter:
         return block[z + self.z0 - box[0][0], y - box[1][0], x - box[2][0]]
 
 
-def _partial(block: np.ndarray, integer_valued: bool) -> tuple[int, DyadicHistogram | None]:
+def _partial(block: np.ndarray, integer_valued: bool) -> tuple[int, DyadicHistogram | None, np.ndarray]:
     if integer_valued:
-        return 0, histogram_of(block, True)
+        return 0, *split_outliers(block, True)
     finite = np.isfinite(block)
     n_finite = int(np.count_nonzero(finite))
     values = block if n_finite == block.size else block[finite]
-    return block.size - n_finite, histogram_of(values, False)
+    return block.size - n_finite, *split_outliers(values, False)
 
 
 def scan_slabs(
@@ -112,7 +114,7 @@ def scan_slabs(
     def work(item: tuple[tuple[int, int, int], Box]) -> tuple[Box, _Partial]:
         index, box = item
         block = read_box(data, box)
-        n_nonfinite, histogram = _partial(block, integer_valued)
+        n_nonfinite, histogram, outliers = _partial(block, integer_valued)
         samples = {}
         for t, (target, router) in enumerate(zip(targets, routers, strict=True)):
             if router is None or not _inside(box, target):
@@ -122,7 +124,7 @@ def scan_slabs(
             else:
                 positions = router.positions(index)
                 samples[t] = (positions, router.gather(block, box, positions))
-        return box, _Partial(block.size, n_nonfinite, histogram, samples)
+        return box, _Partial(block.size, n_nonfinite, histogram, outliers, samples)
 
     results = [_Accumulator(t, r, (ny, nx), out_dtype) for t, r in zip(targets, routers, strict=True)]
     for box, part in (map_tiles or thread_map(WORKERS))(work, tiles):
@@ -150,6 +152,7 @@ class _Accumulator:
         self.target, self.router, self.plane = target, router, plane
         self.n_voxels = self.n_nonfinite = 0
         self.histogram: DyadicHistogram | None = None
+        self.outliers: list[np.ndarray] = []
         self.samples: np.ndarray | None = None
         if router is not None:
             depth = target.z_bounds[1] - target.z_bounds[0]
@@ -161,6 +164,8 @@ class _Accumulator:
         self.n_voxels += part.n_voxels
         self.n_nonfinite += part.n_nonfinite
         self.histogram = merged(self.histogram, part.histogram)
+        if part.outliers.size:
+            self.outliers.append(part.outliers)
         if entry is None or self.samples is None:
             return
         positions, values = entry
@@ -172,5 +177,6 @@ class _Accumulator:
             self.samples[positions] = values
 
     def scan(self) -> SlabScan:
-        """The finished summary."""
-        return SlabScan(self.target.z_bounds, self.n_voxels, self.n_nonfinite, self.histogram, self.samples)
+        """The finished summary, its histogram settled on the slab's robust bounds."""
+        histogram = settle(self.histogram, self.outliers)
+        return SlabScan(self.target.z_bounds, self.n_voxels, self.n_nonfinite, histogram, self.samples)

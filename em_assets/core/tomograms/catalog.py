@@ -27,6 +27,8 @@ CATALOG_COLUMNS = [
     "gmm_high",
     "cdf_low",
     "cdf_high",
+    "percentile_low",
+    "percentile_high",
     "engine",
     "state_path",
     "url",
@@ -66,6 +68,8 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
             gmm_high=limits["gmm"][1],
             cdf_low=limits["cdf"][0],
             cdf_high=limits["cdf"][1],
+            percentile_low=limits["percentile"][0],
+            percentile_high=limits["percentile"][1],
             engine=limits.get("engine"),
         )
     state_file, url_file = layout.state_file(key), layout.url_file(key)
@@ -78,7 +82,7 @@ def build_tomogram_catalog(layout: StoreLayout, keys: Iterable[str]) -> pd.DataF
     """The catalogue over `keys`, sorted by key, with a fixed column order."""
     rows = [catalog_row(layout, key) for key in sorted(set(keys))]
     table = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
-    for column in ("gmm_low", "gmm_high", "cdf_low", "cdf_high", "voxel_size_angstrom"):
+    for column in ("gmm_low", "gmm_high", "cdf_low", "cdf_high", "percentile_low", "percentile_high", "voxel_size_angstrom"):
         table[column] = table[column].astype("float64")
     for column in ("shape_z", "shape_y", "shape_x"):
         table[column] = table[column].astype("Int64")

@@ -1,14 +1,17 @@
-"""Asset `contrast_limits`: GMM and CDF limits of one tomogram and the pair the viewer uses."""
+"""Asset `contrast_limits`: GMM, CDF and percentile limits of one tomogram and the pair the viewer uses."""
 
 import json
 import math
 from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
+from em_assets.core.contrast.percentile import DEFAULT_PERCENTILES
 from em_assets.core.contrast.plot import plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
+from em_assets.core.errors import InputError
 from em_assets.core.portal.neuroglancer_config import limits_difference_percent
 from em_assets.core.render import markdown_image
 from em_assets.core.shared_store import publish_directory
@@ -34,24 +37,32 @@ PORTAL_CHECK_SPEC = dg.AssetCheckSpec(
         "neuroglancerConfig; passes with nothing to compare for landing tomograms."
     ),
 )
+EXTREME_CHECK = "slab_has_no_extreme_voxels"
+EXTREME_CHECK_SPEC = dg.AssetCheckSpec(
+    EXTREME_CHECK,
+    asset="contrast_limits",
+    description="Warns when the slab holds NaN, infinite or extreme voxels (outside its robust bounds), "
+    "which the fast limits ignore and the exact engine samples.",
+)
 
-Method = Literal["gmm", "cdf"]
+Method = Literal["gmm", "cdf", "percentile"]
 
 
 class ContrastConfig(dg.Config):
-    """The engine, and which method's limits the viewer uses in 2D and in 3D."""
+    """The engine, which method's limits the viewer uses in 2D and in 3D, and the percentile method's pair."""
 
     engine: Literal["fast", "exact"] = "fast"
     limits_2d: Method = "gmm"
     limits_3d: Method = "gmm"
+    percentile_low: float = Field(DEFAULT_PERCENTILES[0], ge=0, lt=100, description="Percentile method's low percentile.")
+    percentile_high: float = Field(DEFAULT_PERCENTILES[1], gt=0, le=100, description="Percentile method's high percentile.")
 
 
 def limits_check(report: ContrastReport) -> dg.AssetCheckResult:
-    """Both limit pairs are finite, ordered and inside the data range."""
+    """Every limit pair is finite, ordered and inside the data range."""
     low, high = report.data_range
     problems = []
-    for method in ("gmm", "cdf"):
-        a, b = getattr(report, method)
+    for method, (a, b) in report.by_method().items():
         if not (math.isfinite(a) and math.isfinite(b)):
             problems.append(f"{method} limits {a}, {b} are not finite")
         elif not a < b:
@@ -94,15 +105,34 @@ def portal_check(
     )
 
 
-@tomogram_asset(deps=[sampled_voxels], kinds={"json"}, check_specs=[LIMITS_CHECK_SPEC, PORTAL_CHECK_SPEC])
+def extreme_voxels_check(report: ContrastReport) -> dg.AssetCheckResult:
+    """A warning when the slab held NaN, infinite or extreme voxels, with their counts."""
+    counts = {"n_nonfinite": report.n_nonfinite, "n_outliers": report.n_outliers}
+    return dg.AssetCheckResult(
+        check_name=EXTREME_CHECK,
+        passed=not any(counts.values()),
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{report.n_nonfinite} NaN or infinite and {report.n_outliers} extreme finite voxels "
+        "(outside the robust bounds) in the slab, ignored by the fast limits",
+        metadata=counts,
+    )
+
+
+@tomogram_asset(
+    deps=[sampled_voxels], kinds={"json"}, check_specs=[LIMITS_CHECK_SPEC, PORTAL_CHECK_SPEC, EXTREME_CHECK_SPEC]
+)
 @input_errors_as_failures()
 def contrast_limits(
     context: dg.AssetExecutionContext, config: ContrastConfig, store: StoreResource
 ) -> dg.MaterializeResult:
-    """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
+    """GMM, CDF and percentile contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
     key = context.partition_key
     summary = load_slab_summary(store.layout.published(store.layout.sampled_voxels_dir(key)))
-    report = contrast_report(summary, engine=config.engine)
+    percentiles = (config.percentile_low, config.percentile_high)
+    try:
+        report = contrast_report(summary, engine=config.engine, percentiles=percentiles)
+    except ValueError as error:
+        raise InputError(key, str(error)) from None
     plot = plot_contrast_report(summary, report)
     document = {
         **report.to_json(),
@@ -125,13 +155,20 @@ def contrast_limits(
             "engine": report.engine,
             "gmm_limits": str(list(report.gmm)),
             "cdf_limits": str(list(report.cdf)),
+            "percentile_limits": str(list(report.percentile)),
+            "percentiles": str(list(report.percentiles)),
             "gmm_components": report.n_components,
             "n_nonfinite_ignored": report.n_nonfinite,
+            "n_outliers_ignored": report.n_outliers,
             "limits_2d": config.limits_2d,
             "limits_3d": config.limits_3d,
             "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
             "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
             "omero_window": dg.MetadataValue.json(omero["channels"][0]["window"]),
         },
-        check_results=[limits_check(report), portal_check(chosen, record.portal_limits, robust)],
+        check_results=[
+            limits_check(report),
+            portal_check(chosen, record.portal_limits, robust),
+            extreme_voxels_check(report),
+        ],
     )

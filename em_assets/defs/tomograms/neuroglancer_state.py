@@ -61,7 +61,7 @@ def neuroglancer_state(
     state = tomogram_state(
         record,
         layer_source(record, layout, neuroglancer),
-        {"gmm": report.gmm, "cdf": report.cdf},
+        report.by_method(),
         limits_2d=document["2d"]["method"],
         limits_3d=document["3d"]["method"],
     )

@@ -56,5 +56,6 @@ def sampled_voxels(
         metadata[f"{method}_z_bounds"] = str(list(slab.z_bounds))
         metadata[f"{method}_n_samples"] = int(slab.sample_size)
         metadata[f"{method}_n_nonfinite"] = int(slab.n_nonfinite)
+        metadata[f"{method}_n_outliers"] = int(slab.n_outliers)
     metadata["histogram"] = dg.MetadataValue.md(summary.histogram_markdown())
     return dg.MaterializeResult(metadata=metadata)

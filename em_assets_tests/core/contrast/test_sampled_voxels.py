@@ -53,8 +53,9 @@ def test_auto_radius_is_15_for_gmm_and_5_for_cdf():
     for bad in ("computed", 2.5, True):
         with pytest.raises(ValueError):
             resolve_z_radius(bad, "gmm")
+    assert resolve_z_radius("auto", "percentile") == 5
     with pytest.raises(ValueError):
-        resolve_z_radius("auto", "percentile")
+        resolve_z_radius("auto", "median")
 
 
 @pytest.mark.parametrize(

@@ -33,10 +33,11 @@ def test_sensor_runs_two_partitions_end_to_end(
         assert materialized == {"small-mrc", "small-zarr"}, asset
     assert _check_passed(instance, "raw_tomogram", "volume_is_3d_finite_and_varied")
     assert _check_passed(instance, "contrast_limits", "limits_are_finite_ordered_and_in_range")
+    assert _check_passed(instance, "contrast_limits", "slab_has_no_extreme_voxels")
     assert _check_passed(instance, "neuroglancer_state", "state_parses_and_references_existing_source")
 
     state = json.loads((layout.state_file("small-zarr")).read_text())
-    assert [layer["name"] for layer in state["layers"]] == ["small-zarr_gmm", "small-zarr_cdf"]
+    assert [layer["name"] for layer in state["layers"]] == ["small-zarr_gmm", "small-zarr_cdf", "small-zarr_percentile"]
     assert state["layers"][0]["source"]["url"] == "zarr://http://127.0.0.1:8765/raw_tomogram/small-zarr/tomogram.zarr"
     assert state["dimensions"]["x"] == [1e-9, "m"]
     limits = json.loads((layout.limits_file("small-mrc")).read_text())
@@ -64,6 +65,7 @@ def test_catalogue_follows_new_partitions(
     assert set(catalog["status"]) == {"complete"}
     mrc_limits = json.loads((layout.limits_file("small-mrc")).read_text())
     assert catalog.loc[0, "gmm_low"] == mrc_limits["gmm"][0]
+    assert catalog.loc[0, "percentile_high"] == mrc_limits["percentile"][1]
 
     quiet = run_automation_once(definitions, instance, automation.cursor, progress=lambda _: None)
     assert quiet.outcomes == []
