@@ -6,13 +6,13 @@ from typing import Literal
 
 import dagster as dg
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
 from em_assets.core.contrast.plot import plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
 from em_assets.core.render import markdown_image
 from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
@@ -58,18 +58,20 @@ def contrast_limits(
 ) -> dg.MaterializeResult:
     """GMM and CDF contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
     key = context.partition_key
-    summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
-    report = contrast_report(summary, engine=config.engine)
-    plot = plot_contrast_report(summary, report)
-    document = {
-        **report.to_json(),
-        "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
-        "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
-    }
-    folder = store.layout.contrast_limits_dir(key)
-    with atomic_directory(folder) as tmp:
-        (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-        (tmp / CONTRAST_PLOT).write_bytes(plot)
+    inputs = {"sampled_voxels": store.layout.sampled_voxels_dir(key)}
+    with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        summary = load_slab_summary(store.layout.sampled_voxels_dir(key))
+        report = contrast_report(summary, engine=config.engine)
+        plot = plot_contrast_report(summary, report)
+        document = {
+            **report.to_json(),
+            "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
+            "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
+        }
+        (staged.path / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
+        (staged.path / CONTRAST_PLOT).write_bytes(plot)
+        checks = [limits_check(report)]
+        published = staged.finish(checks, {LIMITS_CHECK})
     return dg.MaterializeResult(
         metadata={
             "engine": report.engine,
@@ -81,6 +83,7 @@ def contrast_limits(
             "limits_3d": config.limits_3d,
             "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
             "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
+            **published,
         },
-        check_results=[limits_check(report)],
+        check_results=checks,
     )

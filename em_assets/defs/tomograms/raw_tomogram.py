@@ -1,17 +1,21 @@
 """Asset `raw_tomogram`: the volume as a local NGFF 0.4 multiscale in the store."""
 
+import os
+import shutil
+
 import dagster as dg
 import numpy as np
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
 from em_assets.core.render import markdown_image, slice_png
+from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statistics
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.publication import publication
 from em_assets.dagster_support.run_pods import RAW_TOMOGRAM_POD
 from em_assets.defs.resources import PortalResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
@@ -75,20 +79,26 @@ def raw_tomogram(
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
-    folder, zarr_path = store.layout.raw_tomogram_dir(key), store.layout.tomogram_zarr(key)
+    layout = store.layout
     extra: dict[str, object] = {}
-    if is_portal_key(key):
-        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), zarr_path)
-        record = portal_record(key, ingest, folder)
-        extra = dict(ingest.metadata)
-    else:
-        with atomic_directory(folder) as tmp:
-            record = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
-    multiscale = open_multiscale(zarr_path)
-    statistics = volume_statistics(multiscale.array(0))
-    lowest = multiscale.array(-1)
-    thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
-    context.log.info(f"ingested {record.source} as {zarr_path}")
+    with publication(layout, context.asset_key.to_user_string(), key) as staged:
+        if is_portal_key(key):
+            mirror = layout.portal_mirror_dir(key)
+            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), mirror / TOMOGRAM_ZARR)
+            os.replace(mirror / TOMOGRAM_ZARR, staged.path / TOMOGRAM_ZARR)
+            shutil.rmtree(mirror, ignore_errors=True)
+            record = portal_record(key, ingest, staged.path)
+            extra = dict(ingest.metadata)
+        else:
+            record = ingest_landing_tomogram(layout.tomogram_landing, key, staged.path)
+        multiscale = open_multiscale(staged.path / TOMOGRAM_ZARR)
+        statistics = volume_statistics(multiscale.array(0))
+        lowest = multiscale.array(-1)
+        thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+        checks = volume_checks(statistics)
+        published = staged.finish(checks, {VOLUME_CHECK})
+    zarr_path = layout.tomogram_zarr(key)
+    context.log.info(f"ingested {record.source} as {zarr_path}" if published["published"] else f"{key} not published")
     return dg.MaterializeResult(
         metadata={
             **record_metadata(record),
@@ -96,6 +106,7 @@ def raw_tomogram(
             "path": dg.MetadataValue.path(str(zarr_path)),
             "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
             "n_nonfinite": statistics.n_nonfinite,
+            **published,
         },
-        check_results=volume_checks(statistics),
+        check_results=checks,
     )
