@@ -14,7 +14,7 @@ import pytest
 from em_assets.core.store import StoreLayout
 from em_assets.dagster_support.local_runs import code_location
 
-pytest_plugins = ["em_assets_tests.fixtures.portal.servers", "em_assets_tests.fixtures.synapses"]
+pytest_plugins = ["em_assets_tests.fixtures.portal.servers", "em_assets_tests.fixtures.synapses", "em_assets_tests.fixtures.kill_runner"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
