@@ -25,6 +25,12 @@ def level_records(multiscale: Multiscale) -> list[LevelRecord]:
     ]
 
 
+def recorded_source(landing: Path, source: Path) -> str:
+    """How records name a landing file: relative to the home above `landing` (the same in every home)."""
+    home = landing.parent.parent
+    return source.relative_to(home).as_posix() if source.is_relative_to(home) else str(source)
+
+
 def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramRecord:
     """Copy the landing tomogram of `key` into `dest` (a fresh folder) and record what it is."""
     source = open_source_volume(find_landing_tomogram(landing, key))
@@ -35,7 +41,7 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramReco
             source.voxel_size,
             name=key,
             n_levels=PYRAMID_LEVELS,
-            metadata={"source": str(source.path), "source_format": source.format},
+            metadata={"source": recorded_source(landing, source.path), "source_format": source.format},
         )
     except (ValueError, OSError) as error:
         if isinstance(error, InputError):
@@ -43,7 +49,7 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> TomogramReco
         raise InputError(source.path, f"could not be read: {error}") from None
     record = TomogramRecord(
         key=key,
-        source=str(source.path),
+        source=recorded_source(landing, source.path),
         source_format=source.format,
         dtype=str(multiscale.arrays[0].dtype),
         levels=level_records(multiscale),

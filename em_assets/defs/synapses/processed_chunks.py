@@ -63,7 +63,7 @@ def processed_chunks(
     """Central z crop, cutout sections zeroed, EM and mask stacked as uint8 tensors (one per synapse)."""
     key = context.partition_key
     inputs = {"raw_em_chunks": store.layout.raw_em_chunks_dir(key)}
-    pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text())
+    pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text(), base=store.layout.home)
     settings = config.settings()
     step = max(1, len(pairing.pairs) // 10)
 

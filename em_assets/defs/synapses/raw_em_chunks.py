@@ -55,7 +55,7 @@ def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     key = context.partition_key
     pairing = pair_chunks(store.layout.em_landing / key)
     with publication(store.layout, context.asset_key.to_user_string(), key) as staged:
-        (staged.path / PAIRING_FILE).write_text(pairing.to_json())
+        (staged.path / PAIRING_FILE).write_text(pairing.to_json(relative_to=store.layout.home))
         checks = pairing_checks(pairing)
         published = staged.finish(checks, {HAS_PAIRS_CHECK})
     target = store.layout.pairing_file(key)
