@@ -35,7 +35,18 @@ _OWN_STAGING_GUARD = threading.Lock()
 
 
 def fsync_path(path: Path) -> None:
-    """Flush a file's data, or a folder's entries, to disk."""
+    """Flush a file's data, or a folder's entries, to disk.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file or folder.
+
+    Raises
+    ------
+    OSError
+        If it cannot be opened or flushed.
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -44,7 +55,18 @@ def fsync_path(path: Path) -> None:
 
 
 def fsync_tree(root: Path) -> None:
-    """Flush every file below `root`, then every folder bottom-up, so a rename publishes durable data."""
+    """Flush every file below `root`, then every folder bottom-up, so a rename publishes durable data.
+
+    Parameters
+    ----------
+    root : Path
+        The folder about to be published.
+
+    Raises
+    ------
+    OSError
+        If a file or folder cannot be flushed.
+    """
     for folder, _, files in os.walk(root, topdown=False):
         for name in files:
             fsync_path(Path(folder) / name)
@@ -305,7 +327,15 @@ def write_npy_atomic(target: Path, array: np.ndarray) -> Path:
 
 
 def write_table_files(table: pd.DataFrame, csv_path: Path, parquet_path: Path) -> None:
-    """Write `table` (without its index) as CSV and Parquet, plainly (into a staging folder)."""
+    """Write `table` (without its index) as CSV and Parquet, plainly (into a staging folder).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table.
+    csv_path, parquet_path : Path
+        The two files to write.
+    """
     table.to_csv(csv_path, index=False)
     table.to_parquet(parquet_path, index=False)
 

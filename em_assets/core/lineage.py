@@ -52,7 +52,23 @@ def tree_digest(folder: Path) -> str:
 
 
 def read_lineage(folder: Path) -> dict | None:
-    """The lineage record of a published folder, or None if it has none (never published)."""
+    """The lineage record of a published folder.
+
+    Parameters
+    ----------
+    folder : Path
+        A published (or staged and sealed) folder.
+
+    Returns
+    -------
+    dict or None
+        ``{"digest": ..., "inputs": ...}``, or None if it has no record (never published).
+
+    Raises
+    ------
+    InputError
+        If the record is not valid JSON.
+    """
     path = folder / LINEAGE_FILE
     if not path.is_file():
         return None
@@ -63,7 +79,18 @@ def read_lineage(folder: Path) -> dict | None:
 
 
 def published_digest(folder: Path) -> str | None:
-    """The content digest recorded when `folder` was published, or None."""
+    """The content digest recorded when `folder` was published.
+
+    Parameters
+    ----------
+    folder : Path
+        A published folder.
+
+    Returns
+    -------
+    str or None
+        The digest, or None if the folder has no lineage record.
+    """
     lineage = read_lineage(folder)
     return lineage["digest"] if lineage else None
 
@@ -89,7 +116,20 @@ def input_digests(layout: StoreLayout, inputs: Mapping[str, Path]) -> dict[str, 
 
 
 def seal(folder: Path, inputs: Mapping[str, Mapping[str, str | None]]) -> str:
-    """Write the lineage record of a staged `folder` (its digest and `inputs`) and return the digest."""
+    """Write the lineage record of a staged `folder` (its digest and `inputs`).
+
+    Parameters
+    ----------
+    folder : Path
+        The staged folder, complete.
+    inputs : mapping
+        What `input_digests` returned when the asset started reading its inputs.
+
+    Returns
+    -------
+    str
+        The folder's content digest.
+    """
     digest = tree_digest(folder)
     write_text_atomic(folder / LINEAGE_FILE, json.dumps({"digest": digest, "inputs": inputs}, indent=2, sort_keys=True))
     return digest
@@ -122,13 +162,45 @@ def stale_inputs(layout: StoreLayout, folder: Path) -> list[str]:
 
 
 def record_failure(layout: StoreLayout, asset: str, partition: str | None, problem: str) -> Path:
-    """Say in the store that the last run of `asset` (for `partition`) failed, and why; return the record."""
+    """Say in the store that the last run of `asset` (for `partition`) failed, and why.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    asset : str
+        The asset name.
+    partition : str or None
+        The partition key, None for an unpartitioned asset.
+    problem : str
+        What went wrong.
+
+    Returns
+    -------
+    Path
+        The failure record written.
+    """
     document = {"asset": asset, "partition": partition, "problem": problem}
     return write_text_atomic(layout.failure_file(asset, partition), json.dumps(document, indent=2, sort_keys=True))
 
 
 def last_failure(layout: StoreLayout, asset: str, partition: str | None = None) -> str | None:
-    """Why the last run of `asset` (for `partition`) failed, or None if it succeeded or never ran."""
+    """Why the last run of `asset` (for `partition`) failed.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    asset : str
+        The asset name.
+    partition : str or None
+        The partition key, None for an unpartitioned asset.
+
+    Returns
+    -------
+    str or None
+        The recorded problem, or None if the last run succeeded or none ran.
+    """
     path = layout.failure_file(asset, partition)
     return json.loads(path.read_text())["problem"] if path.is_file() else None
 

@@ -26,7 +26,20 @@ def level_records(multiscale: Multiscale) -> list[LevelRecord]:
 
 
 def recorded_source(landing: Path, source: Path) -> str:
-    """How records name a landing file: relative to the home above `landing` (the same in every home)."""
+    """How records name a landing file: relative to the home above `landing` (the same in every home).
+
+    Parameters
+    ----------
+    landing : Path
+        The tomogram landing folder (`<home>/landing/tomograms`).
+    source : Path
+        The landing file or folder.
+
+    Returns
+    -------
+    str
+        Its path relative to the home, or the absolute path if it is not below the home.
+    """
     home = landing.parent.parent
     return source.relative_to(home).as_posix() if source.is_relative_to(home) else str(source)
 

@@ -63,16 +63,16 @@ def processed_chunks(
     """Central z crop, cutout sections zeroed, EM and mask stacked as uint8 tensors (one per synapse)."""
     key = context.partition_key
     inputs = {"raw_em_chunks": store.layout.raw_em_chunks_dir(key)}
-    pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text(), base=store.layout.home)
     settings = config.settings()
-    step = max(1, len(pairing.pairs) // 10)
-
-    def log_progress(done: int) -> None:
-        if done % step == 0 or done == len(pairing.pairs):
-            context.log.info(f"{done} / {len(pairing.pairs)} chunks of {key} processed")
-
     folder = store.layout.processed_chunks_dir(key)
     with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text(), base=store.layout.home)
+        step = max(1, len(pairing.pairs) // 10)
+
+        def log_progress(done: int) -> None:
+            if done % step == 0 or done == len(pairing.pairs):
+                context.log.info(f"{done} / {len(pairing.pairs)} chunks of {key} processed")
+
         tmp = staged.path
         batch = process_chunk_pairs(pairing.pairs, tmp, settings, config.max_workers, log_progress)
         write_manifest(batch, settings, tmp / MANIFEST_FILE)
