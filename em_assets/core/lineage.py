@@ -189,12 +189,8 @@ def last_failure(layout: StoreLayout, asset: str, partition: str | None = None) 
 
     Parameters
     ----------
-    layout : StoreLayout
-        The store.
-    asset : str
-        The asset name.
-    partition : str or None
-        The partition key, None for an unpartitioned asset.
+    layout, asset, partition
+        As for `record_failure`.
 
     Returns
     -------
