@@ -18,6 +18,7 @@ pytest_plugins = [
     "em_assets_tests.fixtures.portal.servers",
     "em_assets_tests.fixtures.synapses",
     "em_assets_tests.fixtures.dask_cluster",
+    "em_assets_tests.fixtures.kill_runner",
 ]
 
 _real_connect = socket.socket.connect

@@ -46,6 +46,8 @@ def is_valid_partition_key(key: object) -> bool:
         holding no '..'; False for anything else (non-strings included).
     """
     return isinstance(key, str) and PARTITION_KEY_PATTERN.fullmatch(key) is not None and ".." not in key
+LINEAGE_FILE = "lineage.json"
+FAILURES_DIR = ".failures"
 
 
 def validate_partition_key(key: str) -> str:
@@ -146,6 +148,10 @@ class StoreLayout:
         """The stored NGFF multiscale of tomogram `key`."""
         return self.published(self.raw_tomogram_dir(key)) / TOMOGRAM_ZARR
 
+    def portal_mirror_dir(self, key: str) -> Path:
+        """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it."""
+        return self.store / "raw_tomogram" / f".{validate_partition_key(key)}.portal"
+
     def sampled_voxels_dir(self, key: str) -> Path:
         """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary."""
         return self._asset_dir("sampled_voxels", key)
@@ -185,7 +191,7 @@ class StoreLayout:
 
     def pairing_file(self, key: str) -> Path:
         """The chunk pairing of EM dataset `key` (asset `raw_em_chunks`)."""
-        return self._asset_dir("raw_em_chunks", key) / PAIRING_FILE
+        return self.raw_em_chunks_dir(key) / PAIRING_FILE
 
     def processed_chunks_dir(self, key: str) -> Path:
         """Folder of asset `processed_chunks` for EM dataset `key`: tensors, manifest, montage."""
@@ -199,11 +205,32 @@ class StoreLayout:
         """The montage PNG of EM dataset `key`."""
         return self.processed_chunks_dir(key) / MONTAGE_FILE
 
+    def raw_em_chunks_dir(self, key: str) -> Path:
+        """Folder of asset `raw_em_chunks` for EM dataset `key`: the pairing."""
+        return self._asset_dir("raw_em_chunks", key)
+
+    def chunk_metadata_dir(self, key: str) -> Path:
+        """Folder of asset `chunk_metadata` for EM dataset `key`: the `meta.csv`."""
+        return self._asset_dir("chunk_metadata", key)
+
     def meta_file(self, key: str) -> Path:
         """The `meta.csv` of EM dataset `key` (asset `chunk_metadata`)."""
-        return self._asset_dir("chunk_metadata", key) / META_FILE
+        return self.chunk_metadata_dir(key) / META_FILE
 
     def merged_metadata_files(self) -> tuple[Path, Path]:
         """The CSV and Parquet files of asset `merged_metadata`."""
         folder = self._asset_dir("merged_metadata")
         return folder / "merged_metadata.csv", folder / "merged_metadata.parquet"
+
+    def asset_output_dir(self, asset: str, partition: str | None = None) -> Path:
+        """The folder one materialisation of `asset` (for `partition`, if partitioned) publishes."""
+        return self._asset_dir(asset, partition)
+
+    def lineage_file(self, folder: Path) -> Path:
+        """The lineage record (content digest and input digests) inside a published folder."""
+        return folder / LINEAGE_FILE
+
+    def failure_file(self, asset: str, partition: str | None = None) -> Path:
+        """Where the last failed run of `asset` (for `partition`) says why; absent after a success."""
+        name = validate_partition_key(partition) if partition is not None else asset
+        return self.store / FAILURES_DIR / asset / f"{name}.json"

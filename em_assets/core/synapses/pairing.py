@@ -42,11 +42,13 @@ class ChunkPairing:
         """Synapse ids that have an EM file or a mask file but not both."""
         return tuple(sorted(self.em_without_mask + self.mask_without_em))
 
-    def to_json(self) -> str:
-        """The pairing as JSON, with file names relative to the dataset folder."""
+    def to_json(self, relative_to: Path | None = None) -> str:
+        """The pairing as JSON, with file names relative to the dataset folder (and that folder
+        relative to `relative_to`, if given and below it, so the record is the same in every home)."""
+        inside = relative_to is not None and self.dataset_dir.is_relative_to(relative_to)
         return json.dumps(
             {
-                "dataset_dir": str(self.dataset_dir),
+                "dataset_dir": self.dataset_dir.relative_to(relative_to).as_posix() if inside else str(self.dataset_dir),
                 "pairs": [
                     {
                         "synapse_id": pair.synapse_id,
@@ -64,10 +66,10 @@ class ChunkPairing:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> ChunkPairing:
-        """Read a pairing written by `to_json`."""
+    def from_json(cls, text: str, base: Path | None = None) -> ChunkPairing:
+        """Read a pairing written by `to_json` (a relative dataset folder is resolved against `base`)."""
         data = json.loads(text)
-        root = Path(data["dataset_dir"])
+        root = Path(base or "") / data["dataset_dir"]
         return cls(
             dataset_dir=root,
             pairs=tuple(

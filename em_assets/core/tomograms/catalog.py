@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from em_assets.core.errors import InputError
+from em_assets.core.lineage import partition_problems
 from em_assets.core.store import StoreLayout, is_valid_partition_key
 from em_assets.core.tomograms.record import TomogramRecord
 
@@ -32,6 +33,7 @@ CATALOG_COLUMNS = [
     "engine",
     "state_path",
     "url",
+    "problem",
 ]
 
 
@@ -39,7 +41,32 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def tomogram_folders(layout: StoreLayout, key: str) -> dict[str, Path]:
+    """The published folders of one tomogram's chain, upstream first."""
+    return {
+        "raw_tomogram": layout.raw_tomogram_dir(key),
+        "sampled_voxels": layout.sampled_voxels_dir(key),
+        "contrast_limits": layout.contrast_limits_dir(key),
+        "neuroglancer_state": layout.neuroglancer_state_dir(key),
+    }
+
+
 def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
+    """What the store holds for tomogram `key`, with `status` saying how far it got.
+
+    The status is `failed` when the latest run of one of its assets failed (the previous outputs
+    are shown) and `stale` when an output was made from an upstream output replaced since; the
+    `problem` column says which and why.
+    """
+    row = progress_row(layout, key)
+    problems = partition_problems(layout, key, tomogram_folders(layout, key))
+    if problems:
+        failed = any(" failed: " in line for line in problems)
+        row.update(status="failed" if failed else "stale", problem="; ".join(problems))
+    return row
+
+
+def progress_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     """What the store holds for tomogram `key`, with `status` saying how far it got."""
     row: dict[str, Any] = {column: None for column in CATALOG_COLUMNS}
     row.update(key=key, status="not ingested")
@@ -74,7 +101,7 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
         )
     state_file, url_file = layout.state_file(key), layout.url_file(key)
     if state_file.is_file() and url_file.is_file():
-        row.update(status="complete", state_path=str(state_file), url=url_file.read_text().strip())
+        row.update(status="complete", state_path=layout.relative(state_file), url=url_file.read_text().strip())
     return row
 
 

@@ -11,7 +11,11 @@ from pathlib import Path
 from em_assets.core.parallel import OrderedMap
 from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_pyramid import write_multiscale_boxes
-from em_assets.core.tomograms.ingest import PYRAMID_LEVELS, record_ingested
+from em_assets.core.tomograms.ingest import (
+    PYRAMID_LEVELS,
+    record_ingested,
+    recorded_source,
+)
 from em_assets.core.tomograms.landing import find_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics
@@ -50,7 +54,7 @@ def ingest_landing_tomogram_boxes(
         source.path,
         name=key,
         n_levels=PYRAMID_LEVELS,
-        metadata={"source": str(source.path), "source_format": source.format},
+        metadata={"source": recorded_source(landing, source.path), "source_format": source.format},
         map_boxes=map_boxes,
     )
-    return record_ingested(key, source, dest), statistics
+    return record_ingested(key, source, recorded_source(landing, source.path), dest), statistics

@@ -37,6 +37,25 @@ def level_records(multiscale: Multiscale) -> list[LevelRecord]:
     ]
 
 
+def recorded_source(landing: Path, source: Path) -> str:
+    """How records name a landing file: relative to the home above `landing` (the same in every home).
+
+    Parameters
+    ----------
+    landing : Path
+        The tomogram landing folder (`<home>/landing/tomograms`).
+    source : Path
+        The landing file or folder.
+
+    Returns
+    -------
+    str
+        Its path relative to the home, or the absolute path if it is not below the home.
+    """
+    home = landing.parent.parent
+    return source.relative_to(home).as_posix() if source.is_relative_to(home) else str(source)
+
+
 def check_zarr_source(source: SourceVolume) -> int:
     """Check an OME-Zarr source's levels and storage before reading its voxels.
 
@@ -108,16 +127,18 @@ def ingest_landing_tomogram(landing: Path, key: str, dest: Path) -> tuple[Tomogr
             source.voxel_size,
             name=key,
             n_levels=PYRAMID_LEVELS,
-            metadata={"source": str(source.path), "source_format": source.format},
+            metadata={"source": recorded_source(landing, source.path), "source_format": source.format},
         )
     except InputError:
         raise
     except DECODE_ERRORS as error:
         raise read_failure(source, error) from None
-    return record_ingested(key, source, dest, absent), written.statistics
+    return record_ingested(key, source, recorded_source(landing, source.path), dest, absent), written.statistics
 
 
-def record_ingested(key: str, source: SourceVolume, dest: Path, missing_source_chunks: int = 0) -> TomogramRecord:
+def record_ingested(
+    key: str, source: SourceVolume, recorded: str, dest: Path, missing_source_chunks: int = 0
+) -> TomogramRecord:
     """Place the multiscale written into `dest` where its source was, and save its record there.
 
     Parameters
@@ -125,7 +146,9 @@ def record_ingested(key: str, source: SourceVolume, dest: Path, missing_source_c
     key : str
         The tomogram's partition key.
     source : SourceVolume
-        The volume the multiscale was written from (its path, format and translation).
+        The volume the multiscale was written from (its format and translation).
+    recorded : str
+        How the record names the source (see `recorded_source`).
     dest : Path
         The folder holding the multiscale; the record is saved beside it.
     missing_source_chunks : int
@@ -140,7 +163,7 @@ def record_ingested(key: str, source: SourceVolume, dest: Path, missing_source_c
     multiscale = open_multiscale(dest / TOMOGRAM_ZARR)
     record = TomogramRecord(
         key=key,
-        source=str(source.path),
+        source=recorded,
         source_format=source.format,
         dtype=str(multiscale.arrays[0].dtype),
         levels=level_records(multiscale),

@@ -5,8 +5,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from em_assets.core.store import META_FILE
 from em_assets.core.synapses.batch import read_manifest_records
 from em_assets.core.synapses.metadata import VOLUME_COLUMNS, write_meta_csv
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.processed_chunks import processed_chunks
@@ -46,9 +48,12 @@ def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> d
     """The dataset's `meta.csv`: synapse id, tensor file, pre/post/cleft volumes, cutout sections."""
     key = context.partition_key
     tensor_dir = store.layout.processed_chunks_dir(key)
-    records = read_manifest_records(store.layout.manifest_file(key))
+    with publication(store.layout, context.asset_key.to_user_string(), key, {"processed_chunks": tensor_dir}) as staged:
+        records = read_manifest_records(store.layout.manifest_file(key))
+        table = write_meta_csv(records, staged.path / META_FILE)
+        checks = [rows_match_tensors(table, tensor_dir)]
+        published = staged.finish(checks, {ROWS_MATCH_CHECK})
     target = store.layout.meta_file(key)
-    table = write_meta_csv(records, target)
     volumes = table.loc[:, list(VOLUME_COLUMNS)].describe().round(1)
     cutouts = table["n_cutout_sections"].value_counts().sort_index()
     return dg.MaterializeResult(
@@ -61,6 +66,7 @@ def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> d
             ),
             "preview": dg.MetadataValue.md(table.head(PREVIEW_ROWS).to_markdown(index=False)),
             "path": dg.MetadataValue.path(str(target)),
+            **published,
         },
-        check_results=[rows_match_tensors(table, tensor_dir)],
+        check_results=checks,
     )

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.render import markdown_image
 from em_assets.core.store import MANIFEST_FILE, MONTAGE_FILE
 from em_assets.core.synapses.batch import (
@@ -14,6 +13,7 @@ from em_assets.core.synapses.montage import render_montage
 from em_assets.core.synapses.pairing import ChunkPairing
 from em_assets.core.synapses.preprocessing import PreprocessingSettings
 from em_assets.dagster_support.pools import COMPUTE_POOL
+from em_assets.dagster_support.publication import publication
 from em_assets.dagster_support.run_pods import PROCESSED_CHUNKS_POD
 from em_assets.defs.resources import DaskResource, StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
@@ -67,21 +67,28 @@ def processed_chunks(
 ) -> dg.MaterializeResult:
     """Central z crop, cutout sections zeroed, EM and mask stacked as uint8 tensors (one per synapse)."""
     key = context.partition_key
-    pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text())
+    inputs = {"raw_em_chunks": store.layout.raw_em_chunks_dir(key)}
     settings = config.settings()
-    step = max(1, len(pairing.pairs) // 10)
-
-    def log_progress(done: int) -> None:
-        if done % step == 0 or done == len(pairing.pairs):
-            context.log.info(f"{done} / {len(pairing.pairs)} chunks of {key} processed")
-
     folder = store.layout.processed_chunks_dir(key)
-    with dask.ordered_map() as map_batches, atomic_directory(folder) as tmp:
-        batch = process_chunk_pairs(pairing.pairs, tmp, settings, config.max_workers, log_progress, map_batches)
+    with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        pairing = ChunkPairing.from_json(store.layout.pairing_file(key).read_text(), base=store.layout.home)
+        step = max(1, len(pairing.pairs) // 10)
+
+        def log_progress(done: int) -> None:
+            if done % step == 0 or done == len(pairing.pairs):
+                context.log.info(f"{done} / {len(pairing.pairs)} chunks of {key} processed")
+
+        tmp = staged.path
+        with dask.ordered_map() as map_batches:
+            batch = process_chunk_pairs(
+                pairing.pairs, tmp, settings, config.max_workers, log_progress, map_batches
+            )
         write_manifest(batch, settings, tmp / MANIFEST_FILE)
         shown = [(record.synapse_id, tmp / record.filename) for record in batch.records[:MONTAGE_PANELS]]
         (tmp / MONTAGE_FILE).write_bytes(render_montage(shown, dpi=MONTAGE_DPI))
         preview = render_montage(shown, dpi=PREVIEW_DPI)
+        checks = [failures_check(batch)]
+        published = staged.finish(checks, {ALL_PROCESSED_CHECK})
     for failure in batch.failures:
         context.log.error(failure.error)
     return dg.MaterializeResult(
@@ -92,7 +99,8 @@ def processed_chunks(
             "montage": dg.MetadataValue.md(markdown_image(preview, f"{key}: central sections, mask overlay")),
             "montage_path": dg.MetadataValue.path(str(store.layout.montage_file(key))),
             "path": dg.MetadataValue.path(str(folder)),
+            **published,
         },
-        check_results=[failures_check(batch)],
+        check_results=checks,
     )
 

@@ -2,9 +2,10 @@
 
 import dagster as dg
 
-from em_assets.core.atomic import write_text_atomic
+from em_assets.core.store import PAIRING_FILE
 from em_assets.core.synapses.pairing import ChunkPairing, pair_chunks
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.synapses.partitions import em_dataset_asset
 
@@ -57,7 +58,11 @@ def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     """EM chunks `em/<id>.npy` paired with masks `mask/<id>_<suffix>.npy`; unpaired files reported."""
     key = context.partition_key
     pairing = pair_chunks(store.layout.em_dataset_landing(key))
-    target = write_text_atomic(store.layout.pairing_file(key), pairing.to_json())
+    with publication(store.layout, context.asset_key.to_user_string(), key) as staged:
+        (staged.path / PAIRING_FILE).write_text(pairing.to_json(relative_to=store.layout.home))
+        checks = pairing_checks(pairing)
+        published = staged.finish(checks, {HAS_PAIRS_CHECK})
+    target = store.layout.pairing_file(key)
     if pairing.unpaired_ids:
         shown = ", ".join(pairing.unpaired_ids[:LISTED_IDS])
         context.log.warning(f"{len(pairing.unpaired_ids)} synapses in {key} have no partner file: {shown}")
@@ -69,6 +74,7 @@ def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg
             "mask_without_em": _listed(pairing.mask_without_em),
             "misnamed_files": _listed(pairing.misnamed_files),
             "path": dg.MetadataValue.path(str(target)),
+            **published,
         },
-        check_results=pairing_checks(pairing),
+        check_results=checks,
     )

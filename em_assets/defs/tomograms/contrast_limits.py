@@ -14,11 +14,11 @@ from em_assets.core.contrast.sampled_voxels import load_slab_summary
 from em_assets.core.errors import InputError
 from em_assets.core.portal.neuroglancer_config import limits_difference_percent
 from em_assets.core.render import markdown_image
-from em_assets.core.shared_store import publish_directory
 from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
 from em_assets.core.tomograms.ngff import write_display_window
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
@@ -127,29 +127,34 @@ def contrast_limits(
 ) -> dg.MaterializeResult:
     """GMM, CDF and percentile contrast limits (and the 2D/3D pair the viewer uses), with a plot of the fit."""
     key = context.partition_key
-    summary = load_slab_summary(store.layout.published(store.layout.sampled_voxels_dir(key)))
-    percentiles = (config.percentile_low, config.percentile_high)
-    try:
-        report = contrast_report(summary, engine=config.engine, percentiles=percentiles)
-    except ValueError as error:
-        raise InputError(key, str(error)) from None
-    plot = plot_contrast_report(summary, report)
-    document = {
-        **report.to_json(),
-        "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
-        "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
-    }
-    folder = store.layout.contrast_limits_dir(key)
-    with publish_directory(folder) as tmp:
-        (tmp / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-        (tmp / CONTRAST_PLOT).write_bytes(plot)
-    record = TomogramRecord.load(store.layout.raw_tomogram_dir(key))
-    omero = write_display_window(
-        store.layout.tomogram_zarr(key), document["2d"]["limits"], report.data_range, key, record.shape[0] // 2
-    )
-    histogram = summary.widest.histogram
-    robust = (float(histogram.quantile(ROBUST_QUANTILES[0])), float(histogram.quantile(ROBUST_QUANTILES[1])))
-    chosen = {"2d": document["2d"]["limits"], "3d": document["3d"]["limits"]}
+    inputs = {"sampled_voxels": store.layout.sampled_voxels_dir(key)}
+    with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        summary = load_slab_summary(store.layout.published(store.layout.sampled_voxels_dir(key)))
+        percentiles = (config.percentile_low, config.percentile_high)
+        try:
+            report = contrast_report(summary, engine=config.engine, percentiles=percentiles)
+        except ValueError as error:
+            raise InputError(key, str(error)) from None
+        plot = plot_contrast_report(summary, report)
+        document = {
+            **report.to_json(),
+            "2d": {"method": config.limits_2d, "limits": list(getattr(report, config.limits_2d))},
+            "3d": {"method": config.limits_3d, "limits": list(getattr(report, config.limits_3d))},
+        }
+        (staged.path / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
+        (staged.path / CONTRAST_PLOT).write_bytes(plot)
+        record = TomogramRecord.load(store.layout.published(store.layout.raw_tomogram_dir(key)))
+        histogram = summary.widest.histogram
+        robust = (float(histogram.quantile(ROBUST_QUANTILES[0])), float(histogram.quantile(ROBUST_QUANTILES[1])))
+        chosen = {"2d": document["2d"]["limits"], "3d": document["3d"]["limits"]}
+        checks = [limits_check(report), portal_check(chosen, record.portal_limits, robust), extreme_voxels_check(report)]
+        published = staged.finish(checks, {LIMITS_CHECK})
+    window: dict[str, object] = {}
+    if published["published"]:
+        omero = write_display_window(
+            store.layout.tomogram_zarr(key), document["2d"]["limits"], report.data_range, key, record.shape[0] // 2
+        )
+        window = {"omero_window": dg.MetadataValue.json(omero["channels"][0]["window"])}
     return dg.MaterializeResult(
         metadata={
             "engine": report.engine,
@@ -164,11 +169,8 @@ def contrast_limits(
             "limits_3d": config.limits_3d,
             "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
             "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
-            "omero_window": dg.MetadataValue.json(omero["channels"][0]["window"]),
+            **window,
+            **published,
         },
-        check_results=[
-            limits_check(report),
-            portal_check(chosen, record.portal_limits, robust),
-            extreme_voxels_check(report),
-        ],
+        check_results=checks,
     )

@@ -6,11 +6,11 @@ from pathlib import Path
 import dagster as dg
 
 from em_assets.core.contrast.limits import ContrastReport
-from em_assets.core.shared_store import publish_directory
 from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import NeuroglancerResource, StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
 from em_assets.defs.tomograms.partitions import tomogram_asset
@@ -55,27 +55,30 @@ def neuroglancer_state(
     """The Neuroglancer state (one image layer per contrast method, GMM visible) and its URL."""
     key = context.partition_key
     layout = store.layout
-    record = TomogramRecord.load(layout.published(layout.raw_tomogram_dir(key)))
-    document = json.loads(layout.limits_file(key).read_text())
-    report = ContrastReport.from_json(document)
-    state = tomogram_state(
-        record,
-        layer_source(record, layout, neuroglancer),
-        report.by_method(),
-        limits_2d=document["2d"]["method"],
-        limits_3d=document["3d"]["method"],
-    )
-    url = state_url(state, prefix=neuroglancer.url_prefix)
-    folder = layout.neuroglancer_state_dir(key)
-    with publish_directory(folder) as tmp:
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=4))
-        (tmp / URL_FILE).write_text(url + "\n")
+    inputs = {"raw_tomogram": layout.raw_tomogram_dir(key), "contrast_limits": layout.contrast_limits_dir(key)}
+    with publication(layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        record = TomogramRecord.load(layout.published(layout.raw_tomogram_dir(key)))
+        document = json.loads(layout.limits_file(key).read_text())
+        report = ContrastReport.from_json(document)
+        state = tomogram_state(
+            record,
+            layer_source(record, layout, neuroglancer),
+            report.by_method(),
+            limits_2d=document["2d"]["method"],
+            limits_3d=document["3d"]["method"],
+        )
+        url = state_url(state, prefix=neuroglancer.url_prefix)
+        (staged.path / STATE_FILE).write_text(json.dumps(state, indent=4))
+        (staged.path / URL_FILE).write_text(url + "\n")
+        checks = [state_check(staged.path / STATE_FILE, record, layout)]
+        published = staged.finish(checks, {STATE_CHECK})
     return dg.MaterializeResult(
         metadata={
             "url": dg.MetadataValue.url(url),
             "layer_source": state["layers"][0]["source"]["url"],
             "state": dg.MetadataValue.json(state),
             "path": dg.MetadataValue.path(str(layout.state_file(key))),
+            **published,
         },
-        check_results=[state_check(layout.state_file(key), record, layout)],
+        check_results=checks,
     )

@@ -1,12 +1,15 @@
 """Asset `raw_tomogram`: the volume as a local NGFF 0.4 multiscale in the store."""
 
+import os
+import shutil
+
 import dagster as dg
 import numpy as np
 
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
 from em_assets.core.render import markdown_image, slice_png
-from em_assets.core.shared_store import publish_directory
+from em_assets.core.store import TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
@@ -14,6 +17,7 @@ from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statist
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.pools import INGEST_POOL
+from em_assets.dagster_support.publication import publication
 from em_assets.dagster_support.run_pods import RAW_TOMOGRAM_POD
 from em_assets.defs.resources import DaskResource, PortalResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
@@ -81,25 +85,33 @@ def raw_tomogram(
 ) -> dg.MaterializeResult:
     """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
-    folder = store.layout.raw_tomogram_dir(key)
+    layout = store.layout
     extra: dict[str, object] = {}
     statistics: VolumeStatistics | None = None
-    if is_portal_key(key):
-        ingest = portal.ingest_tomogram(tomogram_id_from_key(key), store.layout.tomogram_zarr(key))
-        record = portal_record(key, ingest, folder)
-        extra = dict(ingest.metadata)
-    else:
-        with dask.ordered_map() as map_boxes, publish_directory(folder) as tmp:
-            if map_boxes is None:
-                record, statistics = ingest_landing_tomogram(store.layout.tomogram_landing, key, tmp)
-            else:
-                record, statistics = ingest_landing_tomogram_boxes(store.layout.tomogram_landing, key, tmp, map_boxes)
-    zarr_path = store.layout.tomogram_zarr(key)
-    multiscale = open_multiscale(zarr_path)
-    statistics = statistics or volume_statistics(multiscale.array(0))
-    lowest = multiscale.array(-1)
-    thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
-    context.log.info(f"ingested {record.source} as {zarr_path}")
+    with publication(layout, context.asset_key.to_user_string(), key) as staged:
+        if is_portal_key(key):
+            mirror = layout.portal_mirror_dir(key)
+            ingest = portal.ingest_tomogram(tomogram_id_from_key(key), mirror / TOMOGRAM_ZARR)
+            os.replace(mirror / TOMOGRAM_ZARR, staged.path / TOMOGRAM_ZARR)
+            shutil.rmtree(mirror, ignore_errors=True)
+            record = portal_record(key, ingest, staged.path)
+            extra = dict(ingest.metadata)
+        else:
+            with dask.ordered_map() as map_boxes:
+                if map_boxes is None:
+                    record, statistics = ingest_landing_tomogram(layout.tomogram_landing, key, staged.path)
+                else:
+                    record, statistics = ingest_landing_tomogram_boxes(
+                        layout.tomogram_landing, key, staged.path, map_boxes
+                    )
+        multiscale = open_multiscale(staged.path / TOMOGRAM_ZARR)
+        statistics = statistics or volume_statistics(multiscale.array(0))
+        lowest = multiscale.array(-1)
+        thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+        checks = volume_checks(statistics)
+        published = staged.finish(checks, {VOLUME_CHECK})
+    zarr_path = layout.tomogram_zarr(key)
+    context.log.info(f"ingested {record.source} as {zarr_path}" if published["published"] else f"{key} not published")
     if record.missing_source_chunks:
         context.log.warning(f"{record.source}: {record.missing_source_chunks} chunks absent, read as the fill value")
     return dg.MaterializeResult(
@@ -109,6 +121,7 @@ def raw_tomogram(
             "path": dg.MetadataValue.path(str(zarr_path)),
             "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
             "n_nonfinite": statistics.n_nonfinite,
+            **published,
         },
-        check_results=volume_checks(statistics),
+        check_results=checks,
     )

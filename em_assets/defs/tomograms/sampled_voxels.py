@@ -4,10 +4,10 @@ import dagster as dg
 from pydantic import Field
 
 from em_assets.core.contrast.sampled_voxels import save_slab_summary, summarize_slabs
-from em_assets.core.shared_store import publish_directory
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.pools import COMPUTE_POOL
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import DaskResource, StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
@@ -33,20 +33,22 @@ def sampled_voxels(
 ) -> dg.MaterializeResult:
     """The central z-slab of one resolution level (the lowest by default) and a seeded voxel sample."""
     key = context.partition_key
-    multiscale = open_multiscale(store.layout.tomogram_zarr(key))
-    data = multiscale.array(config.level)
-    with dask.ordered_map() as map_tiles:
-        summary = summarize_slabs(
-            data,
-            name=key,
-            z_radius=config.resolved_z_radius(),
-            downsampling_ratio=config.downsampling_ratio,
-            seed=config.seed,
-            map_tiles=map_tiles,
-        )
+    inputs = {"raw_tomogram": store.layout.raw_tomogram_dir(key)}
+    with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
+        multiscale = open_multiscale(store.layout.tomogram_zarr(key))
+        data = multiscale.array(config.level)
+        with dask.ordered_map() as map_tiles:
+            summary = summarize_slabs(
+                data,
+                name=key,
+                z_radius=config.resolved_z_radius(),
+                downsampling_ratio=config.downsampling_ratio,
+                seed=config.seed,
+                map_tiles=map_tiles,
+            )
+        save_slab_summary(summary, staged.path)
+        staged.finish([], ())
     folder = store.layout.sampled_voxels_dir(key)
-    with publish_directory(folder) as tmp:
-        save_slab_summary(summary, tmp)
     metadata: dict[str, object] = {
         "level": config.level,
         "level_shape_zyx": str(list(data.shape)),

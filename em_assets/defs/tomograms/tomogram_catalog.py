@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from em_assets.core.atomic import write_table
+from em_assets.core.atomic import write_table_files
 from em_assets.core.tomograms.catalog import build_tomogram_catalog
+from em_assets.dagster_support.publication import publication
 from em_assets.defs.automation import REFRESH_ON_ANY_PARTITION
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
@@ -11,18 +12,30 @@ from em_assets.defs.tomograms.neuroglancer_state import neuroglancer_state
 from em_assets.defs.tomograms.partitions import tomogram_partitions
 from em_assets.defs.tomograms.raw_tomogram import raw_tomogram
 
+CURRENT_CHECK = "every_tomogram_current"
+
 
 @dg.asset(
     group_name="tomograms",
     deps=[raw_tomogram, contrast_limits, neuroglancer_state],
     kinds={"pandas", "parquet"},
     automation_condition=REFRESH_ON_ANY_PARTITION,
+    check_specs=[dg.AssetCheckSpec(
+            CURRENT_CHECK,
+            asset="tomogram_catalog",
+            blocking=False,
+            description="No tomogram's latest run failed and no output was made from a replaced upstream output",
+        )],
 )
 def tomogram_catalog(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Every tomogram with its source, shape, voxel size, both limit pairs, state path and URL."""
     keys = context.instance.get_dynamic_partitions(tomogram_partitions.name)
     table = build_tomogram_catalog(store.layout, keys)
-    csv_path, parquet_path = write_table(table, *store.layout.tomogram_catalog_files())
+    csv_path, parquet_path = store.layout.tomogram_catalog_files()
+    with publication(store.layout, context.asset_key.to_user_string()) as staged:
+        write_table_files(table, staged.path / csv_path.name, staged.path / parquet_path.name)
+        published = staged.finish([], ())
+    marked = table[table["status"].isin(["failed", "stale"])]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
@@ -30,5 +43,16 @@ def tomogram_catalog(context: dg.AssetExecutionContext, store: StoreResource) ->
             "preview": dg.MetadataValue.md(table.drop(columns=["url"]).to_markdown(index=False)),
             "csv": dg.MetadataValue.path(str(csv_path)),
             "parquet": dg.MetadataValue.path(str(parquet_path)),
-        }
+            **published,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CURRENT_CHECK,
+                passed=marked.empty,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="\n".join(
+                    [f"{len(marked)} tomograms failed or stale", *(f"{k}: {p}" for k, p in zip(marked["key"], marked["problem"]))]
+                ),
+            )
+        ],
     )
