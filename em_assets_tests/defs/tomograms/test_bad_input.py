@@ -74,7 +74,7 @@ def test_bad_tomograms_fail_alone_by_name_and_publish_nothing(
     assert sorted(outcomes) == ["complex", "corrupt", "huge", "small-mrc", "small-zarr"]
     assert outcomes["small-mrc"].success and outcomes["small-zarr"].success
     expected = {
-        "complex": "complex.mrc: holds complex voxels (complex64)",
+        "complex": "complex.mrc: holds complex float32 data (mode 4)",
         "corrupt": "corrupt.zarr/0/0.0.1: corrupt chunk: it cannot be decoded (RuntimeError)",
         "huge": "huge.zarr: its metadata claims 80.0 GB for level '0'",
     }
