@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf, log_ndtr
 
 LOG_FLOOR = -1e300
 EPS = 10 * np.finfo(np.float64).eps
@@ -33,6 +32,10 @@ def log_interval_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     numpy.ndarray
         The log of the standard normal mass over [a, b], at least LOG_FLOOR.
     """
+    from scipy.special import (  # imported here: only quantised data needs it
+        erf,
+        log_ndtr,
+    )
     flip = a > 0
     low, high = np.where(flip, -b, a), np.where(flip, -a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
