@@ -45,6 +45,51 @@ def store_root(root: str | Path) -> StorePath:
     return UPath(str(root).rstrip("/"))
 
 
+class VersionedDirectory:
+    """A fresh version prefix of an object-store folder; `publish()` points the folder's manifest at it."""
+
+    def __init__(self, target: StorePath) -> None:
+        self.target = target
+        self.version = uuid.uuid4().hex
+        self.path = target / VERSIONS_FOLDER / self.version
+        self.published = False
+
+    def publish(self) -> StorePath:
+        """Put the manifest naming this version (one PUT), then delete every other version."""
+        (self.target / PUBLISHED_MANIFEST).write_text(json.dumps({"version": self.version}))
+        self.published = True
+        for old in (self.target / VERSIONS_FOLDER).iterdir():
+            if old.name != self.version:
+                _remove(old)
+        return self.target
+
+    def close(self) -> None:
+        """Delete the version unless it was published."""
+        if not self.published:
+            _remove(self.path)
+
+
+@contextmanager
+def staged_version(target: StorePath) -> Iterator[VersionedDirectory]:
+    """Yield a `VersionedDirectory` of `target`; nothing is published unless its `publish()` is called.
+
+    Parameters
+    ----------
+    target : UPath
+        An object-store folder.
+
+    Yields
+    ------
+    VersionedDirectory
+        Fill its `path`, then call `publish()` (or not, to keep the previous version).
+    """
+    staged = VersionedDirectory(target)
+    try:
+        yield staged
+    finally:
+        staged.close()
+
+
 @contextmanager
 def publish_directory(target: StorePath) -> Iterator[StorePath]:
     """Yield where to write a folder's files; publish them at `target` only if the block succeeds.
@@ -63,17 +108,9 @@ def publish_directory(target: StorePath) -> Iterator[StorePath]:
         with atomic_directory(target) as tmp:
             yield tmp
         return
-    version = uuid.uuid4().hex
-    prefix = target / VERSIONS_FOLDER / version
-    try:
-        yield prefix
-    except BaseException:
-        _remove(prefix)
-        raise
-    (target / PUBLISHED_MANIFEST).write_text(json.dumps({"version": version}))
-    for old in (target / VERSIONS_FOLDER).iterdir():
-        if old.name != version:
-            _remove(old)
+    with staged_version(target) as staged:
+        yield staged.path
+        staged.publish()
 
 
 def published_directory(target: StorePath) -> StorePath:

@@ -16,6 +16,7 @@ import dagster as dg
 
 from em_assets.core.atomic import StagedDirectory, staged_directory
 from em_assets.core.lineage import input_digests, record_failure, seal
+from em_assets.core.shared_store import staged_version
 from em_assets.core.store import StoreLayout
 
 
@@ -53,7 +54,7 @@ class Publication:
                 description=f"{', '.join(changed)} was republished while this run read it; run again",
                 allow_retries=True,
             )
-        digest = seal(self.path, self.inputs)
+        digest = seal(self.path, self.inputs) if isinstance(self.path, Path) else None
         self.staged.publish()
         self.layout.failure_file(self.asset, self.partition).unlink(missing_ok=True)
         return {"published": True, "content_digest": digest}
@@ -68,7 +69,9 @@ def publication(
     `inputs` names the upstream folders the asset reads; their digests are recorded before it reads
     them and compared again when it publishes.
     """
-    with staged_directory(layout.asset_output_dir(asset, partition)) as staged:
+    target = layout.asset_output_dir(asset, partition)
+    stage = staged_directory if isinstance(target, Path) else staged_version
+    with stage(target) as staged:
         try:
             yield Publication(layout, asset, partition, staged, inputs or {})
         except Exception as error:

@@ -237,7 +237,7 @@ def _vector(values: Any, rank: int, source: Path, what: str) -> list[float]:
 
 
 def _read_group_attributes(group: Path) -> dict[str, Any]:
-    path = Path(group) / GROUP_ATTRIBUTES
+    path = group / GROUP_ATTRIBUTES
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as error:
@@ -246,7 +246,7 @@ def _read_group_attributes(group: Path) -> dict[str, Any]:
 
 def _write_group_attributes(group: Path, attrs: Mapping[str, Any]) -> None:
     """Replace the group's `.zattrs` in one step (a temporary file renamed over it)."""
-    write_text_atomic(Path(group) / GROUP_ATTRIBUTES, json.dumps(attrs, indent=4, sort_keys=True))
+    write_text_atomic(group / GROUP_ATTRIBUTES, json.dumps(attrs, indent=4, sort_keys=True))
 
 
 def set_translation(group: Path, translation: Sequence[float]) -> None:
@@ -268,7 +268,7 @@ def set_translation(group: Path, translation: Sequence[float]) -> None:
         If the group's attributes cannot be read or hold no valid multiscale.
     """
     attrs = _read_group_attributes(group)
-    parsed = parse_multiscale(attrs, Path(group))
+    parsed = parse_multiscale(attrs, group)
     offset = tuple(float(v) for v in translation)
     levels = [MultiscaleLevel(level.path, level.voxel_size, offset) for level in parsed.levels]
     first = attrs["multiscales"][0]
