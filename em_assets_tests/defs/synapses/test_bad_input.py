@@ -3,7 +3,6 @@ problem; good chunks and other datasets are written; the merge survives hostile 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
