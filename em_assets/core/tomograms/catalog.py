@@ -59,6 +59,8 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     `problem` column says which and why.
     """
     row = progress_row(layout, key)
+    if row["status"] == "invalid key":
+        return row
     problems = partition_problems(layout, key, tomogram_folders(layout, key))
     if problems:
         failed = any(" failed: " in line for line in problems)
