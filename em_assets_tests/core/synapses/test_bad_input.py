@@ -1,5 +1,5 @@
 """Bad synapse datasets and chunks: each refused naming the synapse (or the dataset) and the problem,
-or handled as docs/bad_input.md says; a bad chunk never stops the good ones of its dataset."""
+or handled as the README's bad-input table says; a bad chunk never stops the good ones of its dataset."""
 
 from __future__ import annotations
 

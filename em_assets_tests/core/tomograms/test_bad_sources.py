@@ -1,5 +1,5 @@
 """Bad landing tomograms: each is refused by name with its problem before anything is written, or
-handled as docs/bad_input.md says (types converted, absent chunks counted)."""
+handled as the README's bad-input table says (types converted, absent chunks counted)."""
 
 from __future__ import annotations
 
