@@ -57,7 +57,23 @@ class Mixture:
 def limits_around_nearest(
     mixture: Mixture, data_mean: float, minimum: float, maximum: float
 ) -> tuple[float, float]:
-    """(mu - a*sigma, mu + b*sigma) of the component nearest `data_mean`, clamped to [minimum, maximum]."""
+    """(mu - a*sigma, mu + b*sigma) of the component nearest `data_mean`, clamped to [minimum, maximum].
+
+    Parameters
+    ----------
+    mixture : Mixture
+        The fitted mixture; its number of components picks the multipliers a and b
+        (`SIGMA_MULTIPLIERS`).
+    data_mean : float
+        The mean of the data; the component whose mean is nearest it is used.
+    minimum, maximum : float
+        The range of the data.
+
+    Returns
+    -------
+    tuple of float
+        The lower and upper limits.
+    """
     nearest = np.argmin(np.abs(mixture.means - data_mean))
     mean, sigma = mixture.means[nearest], np.sqrt(mixture.variances[nearest])
     low_multiplier, high_multiplier = SIGMA_MULTIPLIERS[mixture.n_components]
@@ -234,7 +250,21 @@ def _plus_plus_centres(data: BinnedData, n: int, seed: int) -> np.ndarray:
 
 
 def initial_mixtures(data: BinnedData, n: int) -> list[Starts]:
-    """Deterministic starts for n components: quantile runs, k-means, core and tails, nested widths."""
+    """Deterministic starts for n components: quantile runs, k-means, core and tails, nested widths.
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    n : int
+        The number of components.
+
+    Returns
+    -------
+    list of Starts
+        Each start's (weights, means, variances); candidates the data cannot support are left out, so
+        the list may be empty.
+    """
     candidates = [data.segment_starts([i / n for i in range(n + 1)])]
     middles = np.searchsorted(data.cumulative, [(i + 0.5) / n for i in range(n)]).clip(0, data.values.size - 1)
     candidates.append(data.nearest_starts(_kmeans_centres(data, data.values[middles])))
@@ -300,7 +330,23 @@ def _squarem_cycle(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray
 
 
 def run_em(data: BinnedData, starts: Starts, max_cycles: int) -> tuple[Starts, np.ndarray]:
-    """Accelerated EM from each start until its log-likelihood moves less than TOLERANCE per value."""
+    """Accelerated EM from each start until its log-likelihood moves less than TOLERANCE per value.
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    starts : Starts
+        (weights, means, variances), each of shape (S, n): S starts of n components (not modified).
+    max_cycles : int
+        The most SQUAREM cycles run for any start.
+
+    Returns
+    -------
+    tuple
+        The fitted (weights, means, variances), each (S, n), and the total log-likelihood of each
+        start, shape (S,).
+    """
     params = tuple(p.copy() for p in starts)
     previous = np.full(params[0].shape[0], -np.inf)
     active = np.arange(previous.size)
@@ -317,7 +363,21 @@ def run_em(data: BinnedData, starts: Starts, max_cycles: int) -> tuple[Starts, n
 
 
 def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
-    """The best n-component mixture over every start and its total log-likelihood (None: no start)."""
+    """The best n-component mixture over every start and its total log-likelihood (None: no start).
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    n : int
+        The number of components.
+
+    Returns
+    -------
+    tuple of (Mixture, float) or None
+        The mixture with the highest log-likelihood (means shifted back by the data's offset) and that
+        log-likelihood; None when `initial_mixtures` gives no start.
+    """
     starts = initial_mixtures(data, n)
     if not starts:
         return None
@@ -331,7 +391,20 @@ def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
 
 
 def fast_gmm_fit(histogram: DyadicHistogram, sample_size: float) -> Mixture:
-    """The lowest-BIC mixture of 1-3 components, BIC taken as for `sample_size` sampled values."""
+    """The lowest-BIC mixture of 1-3 components, BIC taken as for `sample_size` sampled values.
+
+    Parameters
+    ----------
+    histogram : DyadicHistogram
+        The slab's fine histogram, fitted bin by bin.
+    sample_size : float
+        The number of values the BIC is computed for (the log-likelihood is scaled to it).
+
+    Returns
+    -------
+    Mixture
+        The mixture with the lowest BIC (fewer components on a tie).
+    """
     data = BinnedData(histogram)
     candidates = []
     for n in range(1, MAX_COMPONENTS + 1):

@@ -110,6 +110,18 @@ def ordered_in_range(limits: Limits, minimum: float, maximum: float) -> Limits:
 
     A component pinned to one grey level of a nearly constant slab, or a percentile pair inside one
     value, would otherwise give an empty or inverted window.
+
+    Parameters
+    ----------
+    limits : tuple of float
+        The (low, high) limits.
+    minimum, maximum : float
+        The range of the data.
+
+    Returns
+    -------
+    tuple of float
+        The clipped limits if low < high after clipping, else ``(minimum, maximum)``.
     """
     low, high = (float(min(max(v, minimum), maximum)) for v in limits)
     return (low, high) if low < high else (float(minimum), float(maximum))
