@@ -30,11 +30,11 @@ def dithered(samples: np.ndarray, quantum: float, seed: int = DITHER_SEED) -> np
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled values.
-    quantum
+    quantum : float
         The lattice spacing of the values (1 for integers), 0 for continuous data.
-    seed
+    seed : int
         Seed of the noise.
 
     Returns
@@ -85,11 +85,11 @@ def gmm_agreement(slab: MethodSlab, dtype: str, robust: float) -> Agreement:
 
     Parameters
     ----------
-    slab
+    slab : MethodSlab
         The gmm slab, summarised with its seeded sample.
-    dtype
+    dtype : str
         The volume's dtype, as a string.
-    robust
+    robust : float
         The volume's 0.1-99.9 percentile range.
 
     Returns

@@ -99,9 +99,9 @@ def exact_gmm_fit(samples: np.ndarray, random_state: int = RANDOM_STATE) -> Mixt
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled voxel values.
-    random_state
+    random_state : int
         scikit-learn's random state (the reference uses 42).
 
     Returns
@@ -131,9 +131,9 @@ def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The values to fit (dithered first when they are quantised, see `agreement.dithered`).
-    random_state
+    random_state : int
         scikit-learn's random state.
 
     Returns
@@ -156,9 +156,9 @@ def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> t
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled voxel values.
-    random_state
+    random_state : int
         scikit-learn's random state (the reference uses 42).
 
     Returns
@@ -208,12 +208,37 @@ class BinnedData:
         self.cumulative = np.cumsum(self.counts) / self.total - self.counts / (2 * self.total)
 
     def segment_starts(self, boundaries: list[float]) -> Starts | None:
-        """One component per run of bins between cumulative-weight `boundaries`; None if one is empty."""
+        """One component per run of bins between cumulative-weight `boundaries`; None if one is empty.
+
+        Parameters
+        ----------
+        boundaries : list of float
+            Increasing fractions of the total weight from 0 to 1; n + 1 of them give n components.
+
+        Returns
+        -------
+        Starts or None
+            (weights, means, variances) of the n runs, each of shape (n,), or None.
+        """
         label = np.searchsorted(np.asarray(boundaries[1:-1]), self.cumulative, side="right")
         return self.labelled_starts(label, len(boundaries) - 1)
 
     def labelled_starts(self, label: np.ndarray, n: int) -> Starts | None:
-        """Weight, mean and variance of the bins carrying each label 0..n-1; None if a label is unused."""
+        """Weight, mean and variance of the bins carrying each label 0..n-1; None if a label is unused.
+
+        Parameters
+        ----------
+        label : numpy.ndarray
+            The component label (0..n-1) of each occupied bin.
+        n : int
+            The number of components.
+
+        Returns
+        -------
+        Starts or None
+            (weights, means, variances), each of shape (n,): weights as fractions of the total, means
+            relative to `offset`, variances raised by the variance floor; or None.
+        """
         weights = np.bincount(label, weights=self.counts, minlength=n)
         if np.any(weights <= 0):
             return None
@@ -222,7 +247,18 @@ class BinnedData:
         return weights / self.total, means, squares / weights + self.variance_floor
 
     def nearest_starts(self, centres: np.ndarray) -> Starts | None:
-        """Segments of the bins nearest each of `centres`."""
+        """Segments of the bins nearest each of `centres`.
+
+        Parameters
+        ----------
+        centres : numpy.ndarray
+            Component centres, relative to `offset` (sorted here).
+
+        Returns
+        -------
+        Starts or None
+            As `labelled_starts`, each bin labelled with its nearest centre; None if a centre gets no bin.
+        """
         label = np.argmin(np.abs(self.values[:, None] - np.sort(centres)[None, :]), axis=1)
         return self.labelled_starts(label, centres.size)
 

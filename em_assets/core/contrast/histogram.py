@@ -86,7 +86,18 @@ class DyadicHistogram:
         return self.edges[:-1] + (self.width - quantum) / 2
 
     def coarsened(self, exponent: int) -> DyadicHistogram:
-        """The same values counted on the grid of a larger (or equal) `exponent`."""
+        """The same values counted on the grid of a larger (or equal) `exponent`.
+
+        Parameters
+        ----------
+        exponent : int
+            The new bin exponent, at least the current one.
+
+        Returns
+        -------
+        DyadicHistogram
+            The histogram with bins of width 2**exponent (itself if the exponent is unchanged).
+        """
         if exponent == self.exponent:
             return self
         shift = min(63, exponent - self.exponent)
@@ -100,7 +111,18 @@ class DyadicHistogram:
         return float(np.dot(self.counts, self.values) / self.total)
 
     def quantile(self, q: float) -> float:
-        """The value below which a fraction `q` of the counts lie (linear within a bin)."""
+        """The value below which a fraction `q` of the counts lie (linear within a bin).
+
+        Parameters
+        ----------
+        q : float
+            The fraction, in [0, 1], of the counted values (the extremes off the grid are not counted).
+
+        Returns
+        -------
+        float
+            The quantile, clamped to [minimum, maximum].
+        """
         cumulative = np.cumsum(self.counts)
         target = q * cumulative[-1]
         k = int(np.searchsorted(cumulative, target, side="left"))

@@ -21,7 +21,7 @@ def check_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
 
     Parameters
     ----------
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
@@ -45,9 +45,9 @@ def exact_percentile_limits(samples: np.ndarray, percentiles: tuple[float, float
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The finite sampled voxel values.
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
@@ -100,9 +100,9 @@ def fast_percentile_limits(
 
     Parameters
     ----------
-    histogram
+    histogram : DyadicHistogram
         The slab's robust fine histogram.
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
