@@ -321,7 +321,7 @@ def write_text_atomic(target: Path, text: str) -> Path:
     Parameters
     ----------
     target : Path
-        The file to write (its folder is created if missing).
+        The file to write, local (its folder is created if missing) or in an object store.
     text : str
         The text.
 
@@ -341,7 +341,7 @@ def write_bytes_atomic(target: Path, data: bytes) -> Path:
     Parameters
     ----------
     target : Path
-        The file to write (its folder is created if missing).
+        The file to write, local (its folder is created if missing) or in an object store.
     data : bytes
         The bytes.
 
@@ -361,7 +361,7 @@ def write_npy_atomic(target: Path, array: np.ndarray) -> Path:
     Parameters
     ----------
     target : Path
-        The file to write (its folder is created if missing).
+        The file to write, local (its folder is created if missing) or in an object store.
     array : numpy.ndarray
         The array; object arrays are refused by NumPy (ValueError), since pickling is off.
 
