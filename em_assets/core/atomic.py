@@ -316,21 +316,60 @@ def atomic_file(target: Path) -> Iterator[Path]:
 
 
 def write_text_atomic(target: Path, text: str) -> Path:
-    """Write `text` to `target` atomically and return `target`."""
+    """Write `text` to `target` atomically and return `target`.
+
+    Parameters
+    ----------
+    target : Path
+        The file to write, local (its folder is created if missing) or in an object store.
+    text : str
+        The text.
+
+    Returns
+    -------
+    Path
+        `target`.
+    """
     with atomic_file(target) as tmp:
         tmp.write_text(text)
     return target
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> Path:
-    """Write `data` to `target` atomically and return `target`."""
+    """Write `data` to `target` atomically and return `target`.
+
+    Parameters
+    ----------
+    target : Path
+        The file to write, local (its folder is created if missing) or in an object store.
+    data : bytes
+        The bytes.
+
+    Returns
+    -------
+    Path
+        `target`.
+    """
     with atomic_file(target) as tmp:
         tmp.write_bytes(data)
     return target
 
 
 def write_npy_atomic(target: Path, array: np.ndarray) -> Path:
-    """Write `array` to `target` as `.npy` (never pickled) atomically and return `target`."""
+    """Write `array` to `target` as `.npy` (never pickled) atomically and return `target`.
+
+    Parameters
+    ----------
+    target : Path
+        The file to write, local (its folder is created if missing) or in an object store.
+    array : numpy.ndarray
+        The array; object arrays are refused by NumPy (ValueError), since pickling is off.
+
+    Returns
+    -------
+    Path
+        `target`.
+    """
     with atomic_file(target) as tmp, open(tmp, "wb") as stream:
         np.save(stream, array, allow_pickle=False)
     return target

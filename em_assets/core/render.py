@@ -13,7 +13,20 @@ import numpy as np  # noqa: E402
 
 
 def slice_png(image: np.ndarray, max_edge: int = 256) -> bytes:
-    """A grey PNG of a 2-D slice, contrast stretched between its 1st and 99th percentiles."""
+    """A grey PNG of a 2-D slice, contrast stretched between its 1st and 99th percentiles.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The 2-D slice; NaN is drawn as the low limit.
+    max_edge : int
+        The longest edge in pixels; larger slices are strided down to it.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     image = np.asarray(image, dtype=np.float64)
     step = max(1, int(np.ceil(max(image.shape) / max_edge)))
     image = image[::step, ::step]
@@ -25,5 +38,18 @@ def slice_png(image: np.ndarray, max_edge: int = 256) -> bytes:
 
 
 def markdown_image(png: bytes, alt: str) -> str:
-    """Markdown that shows `png` inline (as a data URI) in the Dagster UI."""
+    """Markdown that shows `png` inline (as a data URI) in the Dagster UI.
+
+    Parameters
+    ----------
+    png : bytes
+        The PNG image.
+    alt : str
+        The alternative text.
+
+    Returns
+    -------
+    str
+        A Markdown image with a base64 data URI.
+    """
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"

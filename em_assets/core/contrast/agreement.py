@@ -30,11 +30,11 @@ def dithered(samples: np.ndarray, quantum: float, seed: int = DITHER_SEED) -> np
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled values.
-    quantum
+    quantum : float
         The lattice spacing of the values (1 for integers), 0 for continuous data.
-    seed
+    seed : int
         Seed of the noise.
 
     Returns
@@ -49,7 +49,20 @@ def dithered(samples: np.ndarray, quantum: float, seed: int = DITHER_SEED) -> np
 
 
 def percent_apart(a: tuple[float, float], b: tuple[float, float], robust: float) -> float:
-    """The larger difference of the two limits, in % of `robust`."""
+    """The larger difference of the two limits, in % of `robust`.
+
+    Parameters
+    ----------
+    a, b : tuple of float
+        Two (low, high) limit pairs.
+    robust : float
+        The range the difference is measured against (the volume's robust range).
+
+    Returns
+    -------
+    float
+        ``100 * max(|a_low - b_low|, |a_high - b_high|) / robust``.
+    """
     return 100 * max(abs(a[0] - b[0]), abs(a[1] - b[1])) / robust
 
 
@@ -72,11 +85,11 @@ def gmm_agreement(slab: MethodSlab, dtype: str, robust: float) -> Agreement:
 
     Parameters
     ----------
-    slab
+    slab : MethodSlab
         The gmm slab, summarised with its seeded sample.
-    dtype
+    dtype : str
         The volume's dtype, as a string.
-    robust
+    robust : float
         The volume's 0.1-99.9 percentile range.
 
     Returns

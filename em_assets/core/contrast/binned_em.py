@@ -24,7 +24,7 @@ def log_interval_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    a, b
+    a, b : numpy.ndarray
         Standardised lower and upper bounds, broadcastable, with a < b.
 
     Returns
@@ -57,13 +57,13 @@ def interval_em_step(
 
     Parameters
     ----------
-    lower, upper
+    lower, upper : numpy.ndarray
         (B,) interval bounds of the bins, relative to the same offset as the means.
-    counts
+    counts : numpy.ndarray
         (B,) number of values in each bin.
-    params
+    params : tuple of numpy.ndarray
         (weights, means, variances), each (S, n).
-    variance_floor
+    variance_floor : float
         The smallest variance a component may take (its quantum's, q**2 / 12, plus a regulariser).
 
     Returns

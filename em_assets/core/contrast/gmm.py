@@ -57,7 +57,23 @@ class Mixture:
 def limits_around_nearest(
     mixture: Mixture, data_mean: float, minimum: float, maximum: float
 ) -> tuple[float, float]:
-    """(mu - a*sigma, mu + b*sigma) of the component nearest `data_mean`, clamped to [minimum, maximum]."""
+    """(mu - a*sigma, mu + b*sigma) of the component nearest `data_mean`, clamped to [minimum, maximum].
+
+    Parameters
+    ----------
+    mixture : Mixture
+        The fitted mixture; its number of components picks the multipliers a and b
+        (`SIGMA_MULTIPLIERS`).
+    data_mean : float
+        The mean of the data; the component whose mean is nearest it is used.
+    minimum, maximum : float
+        The range of the data.
+
+    Returns
+    -------
+    tuple of float
+        The lower and upper limits.
+    """
     nearest = np.argmin(np.abs(mixture.means - data_mean))
     mean, sigma = mixture.means[nearest], np.sqrt(mixture.variances[nearest])
     low_multiplier, high_multiplier = SIGMA_MULTIPLIERS[mixture.n_components]
@@ -83,9 +99,9 @@ def exact_gmm_fit(samples: np.ndarray, random_state: int = RANDOM_STATE) -> Mixt
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled voxel values.
-    random_state
+    random_state : int
         scikit-learn's random state (the reference uses 42).
 
     Returns
@@ -115,9 +131,9 @@ def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The values to fit (dithered first when they are quantised, see `agreement.dithered`).
-    random_state
+    random_state : int
         scikit-learn's random state.
 
     Returns
@@ -140,9 +156,9 @@ def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> t
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The sampled voxel values.
-    random_state
+    random_state : int
         scikit-learn's random state (the reference uses 42).
 
     Returns
@@ -192,12 +208,37 @@ class BinnedData:
         self.cumulative = np.cumsum(self.counts) / self.total - self.counts / (2 * self.total)
 
     def segment_starts(self, boundaries: list[float]) -> Starts | None:
-        """One component per run of bins between cumulative-weight `boundaries`; None if one is empty."""
+        """One component per run of bins between cumulative-weight `boundaries`; None if one is empty.
+
+        Parameters
+        ----------
+        boundaries : list of float
+            Increasing fractions of the total weight from 0 to 1; n + 1 of them give n components.
+
+        Returns
+        -------
+        Starts or None
+            (weights, means, variances) of the n runs, each of shape (n,), or None.
+        """
         label = np.searchsorted(np.asarray(boundaries[1:-1]), self.cumulative, side="right")
         return self.labelled_starts(label, len(boundaries) - 1)
 
     def labelled_starts(self, label: np.ndarray, n: int) -> Starts | None:
-        """Weight, mean and variance of the bins carrying each label 0..n-1; None if a label is unused."""
+        """Weight, mean and variance of the bins carrying each label 0..n-1; None if a label is unused.
+
+        Parameters
+        ----------
+        label : numpy.ndarray
+            The component label (0..n-1) of each occupied bin.
+        n : int
+            The number of components.
+
+        Returns
+        -------
+        Starts or None
+            (weights, means, variances), each of shape (n,): weights as fractions of the total, means
+            relative to `offset`, variances raised by the variance floor; or None.
+        """
         weights = np.bincount(label, weights=self.counts, minlength=n)
         if np.any(weights <= 0):
             return None
@@ -206,7 +247,18 @@ class BinnedData:
         return weights / self.total, means, squares / weights + self.variance_floor
 
     def nearest_starts(self, centres: np.ndarray) -> Starts | None:
-        """Segments of the bins nearest each of `centres`."""
+        """Segments of the bins nearest each of `centres`.
+
+        Parameters
+        ----------
+        centres : numpy.ndarray
+            Component centres, relative to `offset` (sorted here).
+
+        Returns
+        -------
+        Starts or None
+            As `labelled_starts`, each bin labelled with its nearest centre; None if a centre gets no bin.
+        """
         label = np.argmin(np.abs(self.values[:, None] - np.sort(centres)[None, :]), axis=1)
         return self.labelled_starts(label, centres.size)
 
@@ -234,7 +286,21 @@ def _plus_plus_centres(data: BinnedData, n: int, seed: int) -> np.ndarray:
 
 
 def initial_mixtures(data: BinnedData, n: int) -> list[Starts]:
-    """Deterministic starts for n components: quantile runs, k-means, core and tails, nested widths."""
+    """Deterministic starts for n components: quantile runs, k-means, core and tails, nested widths.
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    n : int
+        The number of components.
+
+    Returns
+    -------
+    list of Starts
+        Each start's (weights, means, variances); candidates the data cannot support are left out, so
+        the list may be empty.
+    """
     candidates = [data.segment_starts([i / n for i in range(n + 1)])]
     middles = np.searchsorted(data.cumulative, [(i + 0.5) / n for i in range(n)]).clip(0, data.values.size - 1)
     candidates.append(data.nearest_starts(_kmeans_centres(data, data.values[middles])))
@@ -300,7 +366,23 @@ def _squarem_cycle(data: BinnedData, params: Starts) -> tuple[Starts, np.ndarray
 
 
 def run_em(data: BinnedData, starts: Starts, max_cycles: int) -> tuple[Starts, np.ndarray]:
-    """Accelerated EM from each start until its log-likelihood moves less than TOLERANCE per value."""
+    """Accelerated EM from each start until its log-likelihood moves less than TOLERANCE per value.
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    starts : Starts
+        (weights, means, variances), each of shape (S, n): S starts of n components (not modified).
+    max_cycles : int
+        The most SQUAREM cycles run for any start.
+
+    Returns
+    -------
+    tuple
+        The fitted (weights, means, variances), each (S, n), and the total log-likelihood of each
+        start, shape (S,).
+    """
     params = tuple(p.copy() for p in starts)
     previous = np.full(params[0].shape[0], -np.inf)
     active = np.arange(previous.size)
@@ -317,7 +399,21 @@ def run_em(data: BinnedData, starts: Starts, max_cycles: int) -> tuple[Starts, n
 
 
 def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
-    """The best n-component mixture over every start and its total log-likelihood (None: no start)."""
+    """The best n-component mixture over every start and its total log-likelihood (None: no start).
+
+    Parameters
+    ----------
+    data : BinnedData
+        The weighted bins to fit.
+    n : int
+        The number of components.
+
+    Returns
+    -------
+    tuple of (Mixture, float) or None
+        The mixture with the highest log-likelihood (means shifted back by the data's offset) and that
+        log-likelihood; None when `initial_mixtures` gives no start.
+    """
     starts = initial_mixtures(data, n)
     if not starts:
         return None
@@ -331,7 +427,20 @@ def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
 
 
 def fast_gmm_fit(histogram: DyadicHistogram, sample_size: float) -> Mixture:
-    """The lowest-BIC mixture of 1-3 components, BIC taken as for `sample_size` sampled values."""
+    """The lowest-BIC mixture of 1-3 components, BIC taken as for `sample_size` sampled values.
+
+    Parameters
+    ----------
+    histogram : DyadicHistogram
+        The slab's fine histogram, fitted bin by bin.
+    sample_size : float
+        The number of values the BIC is computed for (the log-likelihood is scaled to it).
+
+    Returns
+    -------
+    Mixture
+        The mixture with the lowest BIC (fewer components on a tie).
+    """
     data = BinnedData(histogram)
     candidates = []
     for n in range(1, MAX_COMPONENTS + 1):

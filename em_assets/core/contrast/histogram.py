@@ -86,7 +86,18 @@ class DyadicHistogram:
         return self.edges[:-1] + (self.width - quantum) / 2
 
     def coarsened(self, exponent: int) -> DyadicHistogram:
-        """The same values counted on the grid of a larger (or equal) `exponent`."""
+        """The same values counted on the grid of a larger (or equal) `exponent`.
+
+        Parameters
+        ----------
+        exponent : int
+            The new bin exponent, at least the current one.
+
+        Returns
+        -------
+        DyadicHistogram
+            The histogram with bins of width 2**exponent (itself if the exponent is unchanged).
+        """
         if exponent == self.exponent:
             return self
         shift = min(63, exponent - self.exponent)
@@ -100,7 +111,18 @@ class DyadicHistogram:
         return float(np.dot(self.counts, self.values) / self.total)
 
     def quantile(self, q: float) -> float:
-        """The value below which a fraction `q` of the counts lie (linear within a bin)."""
+        """The value below which a fraction `q` of the counts lie (linear within a bin).
+
+        Parameters
+        ----------
+        q : float
+            The fraction, in [0, 1], of the counted values (the extremes off the grid are not counted).
+
+        Returns
+        -------
+        float
+            The quantile, clamped to [minimum, maximum].
+        """
         cumulative = np.cumsum(self.counts)
         target = q * cumulative[-1]
         k = int(np.searchsorted(cumulative, target, side="left"))
@@ -115,7 +137,20 @@ def _bin_of(value: float, exponent: int) -> int:
 
 
 def grid_exponent(minimum: float, maximum: float, integer_valued: bool) -> int:
-    """The smallest exponent whose grid spans [minimum, maximum] in MAX_BINS bins with safe indices."""
+    """The smallest exponent whose grid spans [minimum, maximum] in MAX_BINS bins with safe indices.
+
+    Parameters
+    ----------
+    minimum, maximum : float
+        The range of the values.
+    integer_valued : bool
+        Whether the values are integers (the exponent is then at least 0: bins are never narrower than 1).
+
+    Returns
+    -------
+    int
+        The exponent e of bins of width 2**e.
+    """
     lowest = 0 if integer_valued else SMALLEST_EXPONENT
     reach = max(abs(maximum), abs(minimum))
     if reach == 0:
@@ -132,7 +167,20 @@ def grid_exponent(minimum: float, maximum: float, integer_valued: bool) -> int:
 
 
 def histogram_of(values: np.ndarray, integer_valued: bool) -> DyadicHistogram | None:
-    """The dyadic histogram of finite `values` (None when there are none)."""
+    """The dyadic histogram of finite `values` (None when there are none).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Finite values, of any shape.
+    integer_valued : bool
+        Whether the values are integers.
+
+    Returns
+    -------
+    DyadicHistogram or None
+        The histogram on the finest grid `grid_exponent` allows; None for an empty array.
+    """
     if values.size == 0:
         return None
     minimum, maximum = float(values.min()), float(values.max())
@@ -150,7 +198,19 @@ def histogram_of(values: np.ndarray, integer_valued: bool) -> DyadicHistogram | 
 
 
 def merged(a: DyadicHistogram | None, b: DyadicHistogram | None) -> DyadicHistogram | None:
-    """The histogram of the values of both `a` and `b`."""
+    """The histogram of the values of both `a` and `b`.
+
+    Parameters
+    ----------
+    a, b : DyadicHistogram or None
+        Two histograms (None: no values), both integer-valued or both not.
+
+    Returns
+    -------
+    DyadicHistogram or None
+        Both coarsened to a common grid and added, extreme counts and data ranges combined; the other
+        one when either is None.
+    """
     if a is None or b is None:
         return a if b is None else b
     minimum, maximum = min(a.minimum, b.minimum), max(a.maximum, b.maximum)

@@ -85,7 +85,23 @@ class ContrastReport:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> ContrastReport:
-        """The report that `to_json` gave `document`."""
+        """The report that `to_json` gave `document`.
+
+        Parameters
+        ----------
+        document : dict of str to Any
+            A document written by `to_json`.
+
+        Returns
+        -------
+        ContrastReport
+            The report.
+
+        Raises
+        ------
+        KeyError
+            If a field is missing from `document`.
+        """
         return cls(
             gmm=_pair(document["gmm"]),
             cdf=_pair(document["cdf"]),
@@ -110,6 +126,18 @@ def ordered_in_range(limits: Limits, minimum: float, maximum: float) -> Limits:
 
     A component pinned to one grey level of a nearly constant slab, or a percentile pair inside one
     value, would otherwise give an empty or inverted window.
+
+    Parameters
+    ----------
+    limits : tuple of float
+        The (low, high) limits.
+    minimum, maximum : float
+        The range of the data.
+
+    Returns
+    -------
+    tuple of float
+        The clipped limits if low < high after clipping, else ``(minimum, maximum)``.
     """
     low, high = (float(min(max(v, minimum), maximum)) for v in limits)
     return (low, high) if low < high else (float(minimum), float(maximum))
@@ -136,13 +164,13 @@ def gmm_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> tuple
 
     Parameters
     ----------
-    slab
+    slab : MethodSlab
         The gmm slab's summary.
-    engine
+    engine : {"fast", "exact"}
         "fast" (EM on the robust histogram) or "exact" (scikit-learn on the sample).
-    dtype
+    dtype : str
         The volume's dtype, as a string.
-    name
+    name : str
         The tomogram's name, for errors.
 
     Returns
@@ -167,13 +195,13 @@ def cdf_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> Limit
 
     Parameters
     ----------
-    slab
+    slab : MethodSlab
         The cdf slab's summary.
-    engine
+    engine : {"fast", "exact"}
         "fast" or "exact".
-    dtype
+    dtype : str
         The volume's dtype, as a string.
-    name
+    name : str
         The tomogram's name, for errors.
 
     Returns
@@ -198,15 +226,15 @@ def percentile_limits(
 
     Parameters
     ----------
-    slab
+    slab : MethodSlab
         The percentile slab's summary.
-    engine
+    engine : {"fast", "exact"}
         "fast" (order statistics of the histogram) or "exact" (np.percentile of the sample).
-    dtype
+    dtype : str
         The volume's dtype, as a string.
-    name
+    name : str
         The tomogram's name, for errors.
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
@@ -246,21 +274,21 @@ def compute_contrast_limits(
 
     Parameters
     ----------
-    data
+    data : array-like
         The volume, z first; integer or floating voxels.
-    method
+    method : {"gmm", "cdf", "percentile"}
         "gmm", "cdf" or "percentile".
-    z_radius
+    z_radius : int, None or "auto"
         Slices each side of the central one; "auto" is 15 for gmm and 5 otherwise, None all of z.
-    downsampling_ratio
+    downsampling_ratio : float or None
         Sample size as a fraction of the whole volume (the exact engine's sample); None samples all.
-    engine
+    engine : {"fast", "exact"}
         "fast" or "exact".
-    name
+    name : str
         The volume's name, for errors.
-    seed
+    seed : int
         Seed of the voxel sample.
-    percentiles
+    percentiles : tuple of float
         The percentile method's low and high percentile, in percent.
 
     Returns
@@ -290,11 +318,11 @@ def contrast_report(
 
     Parameters
     ----------
-    summary
+    summary : SlabSummary
         What asset `sampled_voxels` holds.
-    engine
+    engine : {"fast", "exact"}
         "fast" or "exact".
-    percentiles
+    percentiles : tuple of float
         The percentile method's low and high percentile, in percent.
 
     Returns

@@ -21,7 +21,7 @@ def check_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
 
     Parameters
     ----------
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
@@ -45,9 +45,9 @@ def exact_percentile_limits(samples: np.ndarray, percentiles: tuple[float, float
 
     Parameters
     ----------
-    samples
+    samples : numpy.ndarray
         The finite sampled voxel values.
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
@@ -65,6 +65,18 @@ def order_statistic(histogram: DyadicHistogram, rank: int) -> float:
     Values in a bin are taken as spread evenly over it (integer bins hold their integers, so unit
     bins give exact order statistics); ranks among the extreme values outside the grid give the
     grid's minimum or maximum.
+
+    Parameters
+    ----------
+    histogram : DyadicHistogram
+        The slab's fine histogram, with its counts of extreme values below and above the grid.
+    rank : int
+        The 0-based rank among all values, those below the grid counted first.
+
+    Returns
+    -------
+    float
+        The value of that rank, clamped to the grid's [minimum, maximum].
     """
     inside = rank - histogram.below
     if inside < 0:
@@ -88,9 +100,9 @@ def fast_percentile_limits(
 
     Parameters
     ----------
-    histogram
+    histogram : DyadicHistogram
         The slab's robust fine histogram.
-    percentiles
+    percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns

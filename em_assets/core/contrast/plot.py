@@ -37,7 +37,20 @@ def _density(summary: SlabSummary, edges: np.ndarray) -> np.ndarray:
 
 
 def plot_contrast_report(summary: SlabSummary, report: ContrastReport) -> bytes:
-    """The PNG bytes of the plot (matplotlib Agg, no global state, byte-identical for equal input)."""
+    """The PNG bytes of the plot (matplotlib Agg, no global state, byte-identical for equal input).
+
+    Parameters
+    ----------
+    summary : SlabSummary
+        The volume's slab summary; the gmm slab's sample (or histogram) is drawn as a density.
+    report : ContrastReport
+        The limits of each method and the GMM components, drawn over it.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     low, high = _plot_range(summary, report)
     edges = np.linspace(low, high, PLOT_BINS + 1)
     figure = Figure(figsize=(7.0, 4.0), dpi=100)

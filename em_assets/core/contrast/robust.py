@@ -23,7 +23,18 @@ NO_OUTLIERS = np.empty(0, dtype=np.float64)
 
 
 def fences(low: float, high: float) -> tuple[float, float]:
-    """The bounds FENCE_REACH times (high - low) beyond `low` and `high`; unbounded if they are equal."""
+    """The bounds FENCE_REACH times (high - low) beyond `low` and `high`; unbounded if they are equal.
+
+    Parameters
+    ----------
+    low, high : float
+        The low and high percentile of the values.
+
+    Returns
+    -------
+    tuple of float
+        The lower and upper fence; (-inf, inf) unless ``high > low``.
+    """
     if not high > low:
         return -math.inf, math.inf
     reach = FENCE_REACH * (high - low)
@@ -31,7 +42,21 @@ def fences(low: float, high: float) -> tuple[float, float]:
 
 
 def split_outliers(values: np.ndarray, integer_valued: bool) -> tuple[DyadicHistogram | None, np.ndarray]:
-    """The histogram of one tile's finite `values` inside the tile's fences, and the values outside."""
+    """The histogram of one tile's finite `values` inside the tile's fences, and the values outside.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The tile's finite values, of any shape.
+    integer_valued : bool
+        Whether the values are integers.
+
+    Returns
+    -------
+    tuple
+        The histogram of the values inside the fences (None for no values) and the values outside
+        them as float64 (empty when there are none).
+    """
     flat = values.reshape(-1)
     if flat.size == 0:
         return None, NO_OUTLIERS
@@ -44,7 +69,22 @@ def split_outliers(values: np.ndarray, integer_valued: bool) -> tuple[DyadicHist
 
 
 def settle(histogram: DyadicHistogram | None, outliers: list[np.ndarray]) -> DyadicHistogram | None:
-    """The slab's histogram on its own fences, with the values outside them in `below` and `above`."""
+    """The slab's histogram on its own fences, with the values outside them in `below` and `above`.
+
+    Parameters
+    ----------
+    histogram : DyadicHistogram or None
+        The merged histogram of the slab's tiles (None: no value fell inside any tile's fences).
+    outliers : list of numpy.ndarray
+        The values each tile kept outside its fences.
+
+    Returns
+    -------
+    DyadicHistogram or None
+        The histogram trimmed to the slab's fences, with the outliers inside them added, the count
+        outside them in `below` and `above` and the full data range in `lowest` and `highest`; None
+        when there are no values at all.
+    """
     extreme = np.concatenate([NO_OUTLIERS, *outliers])
     if histogram is None:
         if extreme.size == 0:

@@ -101,7 +101,25 @@ class SlabSummary:
 
 
 def resolve_z_radius(z_radius: ZRadius, method: str) -> int | None:
-    """The slab radius in slices: "auto" is 15 for gmm and 5 otherwise, None the whole volume."""
+    """The slab radius in slices: "auto" is 15 for gmm and 5 otherwise, None the whole volume.
+
+    Parameters
+    ----------
+    z_radius : int, None or "auto"
+        The requested radius.
+    method : str
+        The contrast method: "gmm", "cdf" or "percentile".
+
+    Returns
+    -------
+    int or None
+        The radius in slices; None for the whole volume.
+
+    Raises
+    ------
+    ValueError
+        If `method` is unknown or `z_radius` is not an int (bool excluded), None or "auto".
+    """
     if method not in AUTO_Z_RADIUS:
         raise ValueError(f"unknown method {method!r}; expected one of {sorted(AUTO_Z_RADIUS)}")
     if z_radius == "auto":
@@ -112,7 +130,20 @@ def resolve_z_radius(z_radius: ZRadius, method: str) -> int | None:
 
 
 def slab_bounds(nz: int, z_radius: int | None) -> tuple[int, int]:
-    """[max(0, ceil(c - r)), min(nz, floor(c + r) + 1)) with c = nz/2 - 0.5; the whole z range for None."""
+    """[max(0, ceil(c - r)), min(nz, floor(c + r) + 1)) with c = nz/2 - 0.5; the whole z range for None.
+
+    Parameters
+    ----------
+    nz : int
+        The number of z slices of the volume.
+    z_radius : int or None
+        The slab radius r in slices; None for the whole volume.
+
+    Returns
+    -------
+    tuple of int
+        The first slice and one past the last slice of the slab.
+    """
     if z_radius is None:
         return 0, nz
     centre = nz / 2 - 0.5
@@ -120,7 +151,25 @@ def slab_bounds(nz: int, z_radius: int | None) -> tuple[int, int]:
 
 
 def sample_count(shape: tuple[int, ...], downsampling_ratio: float | None) -> int | None:
-    """int(full volume size * ratio), the number of voxels to sample; None samples every voxel."""
+    """int(full volume size * ratio), the number of voxels to sample; None samples every voxel.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The volume's shape.
+    downsampling_ratio : float or None
+        The fraction of the whole volume's voxel count to sample; None for every voxel.
+
+    Returns
+    -------
+    int or None
+        The number of voxels to sample.
+
+    Raises
+    ------
+    ValueError
+        If `downsampling_ratio` is not positive.
+    """
     if downsampling_ratio is None:
         return None
     if not downsampling_ratio > 0:
@@ -129,7 +178,22 @@ def sample_count(shape: tuple[int, ...], downsampling_ratio: float | None) -> in
 
 
 def sample_indices(slab_size: int, count: int | None, seed: int = SEED) -> np.ndarray | None:
-    """Flat slab indices of the seeded sample, in draw order; None when every voxel is used."""
+    """Flat slab indices of the seeded sample, in draw order; None when every voxel is used.
+
+    Parameters
+    ----------
+    slab_size : int
+        The number of voxels in the slab.
+    count : int or None
+        The number of voxels to sample; None (or at least `slab_size`) for every voxel.
+    seed : int
+        The seed of the NumPy generator drawing the sample without replacement.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        `count` distinct indices into the flattened slab, or None.
+    """
     if count is None or count >= slab_size:
         return None
     return np.random.default_rng(seed).choice(slab_size, count, replace=False)
@@ -144,7 +208,36 @@ def summarize_slabs(
     seed: int = SEED,
     map_tiles: OrderedMap | None = None,
 ) -> SlabSummary:
-    """Every method's slab of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`)."""
+    """Every method's slab of a 3-D array (z first), in one streaming pass, chunk by chunk (on `map_tiles`).
+
+    Parameters
+    ----------
+    data : array-like
+        A 3-D NumPy, Dask or zarr array, (z, y, x).
+    name : str
+        The volume's name, used in errors and stored in the summary.
+    z_radius : int, None or "auto"
+        The slab radius in slices (see `resolve_z_radius`).
+    downsampling_ratio : float or None
+        The fraction of the volume's voxels to sample (see `sample_count`); None for every slab voxel.
+    seed : int
+        The seed of the sample.
+    map_tiles : OrderedMap, optional
+        How tiles are read and summarised (two local threads by default).
+
+    Returns
+    -------
+    SlabSummary
+        The volume's shape and dtype and, per method, its slab with sample and fine histogram.
+
+    Raises
+    ------
+    InputError
+        If `data` is not a 3-D integer or floating array, or a slab is empty, entirely NaN or
+        infinite, has fewer than MIN_FINITE finite voxels or is constant.
+    ValueError
+        For an invalid `z_radius` or `downsampling_ratio`.
+    """
     slabs = summarize_method_slabs(
         data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True, map_tiles=map_tiles
     )
@@ -162,7 +255,40 @@ def summarize_method_slabs(
     collect_samples: bool,
     map_tiles: OrderedMap | None = None,
 ) -> dict[str, MethodSlab]:
-    """The slab of each of `methods`, scanned together; raises InputError for unusable slabs."""
+    """The slab of each of `methods`, scanned together; raises InputError for unusable slabs.
+
+    Parameters
+    ----------
+    data : array-like
+        A 3-D NumPy, Dask or zarr array, (z, y, x).
+    name : str
+        The volume's name, used in errors.
+    methods : tuple of str
+        The contrast methods whose slabs are wanted.
+    z_radius : int, None or "auto"
+        The slab radius in slices (see `resolve_z_radius`).
+    downsampling_ratio : float or None
+        The fraction of the volume's voxels to sample; None for every slab voxel.
+    seed : int
+        The seed of the sample.
+    collect_samples : bool
+        Whether to gather sampled values (False: histograms and counts only).
+    map_tiles : OrderedMap, optional
+        How tiles are read and summarised (two local threads by default).
+
+    Returns
+    -------
+    dict of str to MethodSlab
+        Each method's slab; methods with the same bounds share one scan.
+
+    Raises
+    ------
+    InputError
+        If `data` is not a 3-D integer or floating array, or a slab is empty, entirely NaN or
+        infinite, has fewer than MIN_FINITE finite voxels or is constant.
+    ValueError
+        For an invalid `z_radius`, `downsampling_ratio` or method.
+    """
     dtype = check_volume(data, name)
     shape = tuple(int(n) for n in data.shape)
     count = sample_count(shape, downsampling_ratio)
@@ -197,7 +323,20 @@ def _method_slab(scan: SlabScan, count: int | None, name: str) -> MethodSlab:
 
 
 def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
-    """Write the samples and histograms as .npy files and the rest as summary.json, each atomically."""
+    """Write the samples and histograms as .npy files and the rest as summary.json, each atomically.
+
+    Parameters
+    ----------
+    summary : SlabSummary
+        The summary to save.
+    folder : Path
+        The folder to write into (created if missing).
+
+    Returns
+    -------
+    list of Path
+        Every file written, the summary JSON last.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     slabs = {}
@@ -225,8 +364,23 @@ def save_slab_summary(summary: SlabSummary, folder: Path) -> list[Path]:
 
 
 def load_slab_summary(folder: Path) -> SlabSummary:
-    """Read a summary written by save_slab_summary (a local or object-store folder); InputError when it
-    is missing or damaged."""
+    """Read a summary written by save_slab_summary (a local or object-store folder).
+
+    Parameters
+    ----------
+    folder : Path
+        The folder holding summary.json and the .npy files.
+
+    Returns
+    -------
+    SlabSummary
+        The summary as it was saved.
+
+    Raises
+    ------
+    InputError
+        If a file is missing or damaged.
+    """
     try:
         document = json.loads((folder / SUMMARY_FILE).read_text())
         slabs = {method: _load_method_slab(folder, method, entry) for method, entry in document["slabs"].items()}

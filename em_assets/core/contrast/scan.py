@@ -37,7 +37,18 @@ class SlabScan:
 
 
 def sample_dtype(dtype: np.dtype) -> np.dtype:
-    """float32 when it holds every value of `dtype` exactly, else float64."""
+    """float32 when it holds every value of `dtype` exactly, else float64.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The volume's dtype.
+
+    Returns
+    -------
+    numpy.dtype
+        The dtype sampled values are kept in.
+    """
     return np.dtype(np.float32) if np.can_cast(dtype, np.float32, casting="safe") else np.dtype(np.float64)
 
 
@@ -102,6 +113,22 @@ def scan_slabs(
     The tiles are read and summarised through `map_tiles` (two local threads by default, or
     `em_assets.core.parallel.dask_map` for a Dask cluster, whose workers must reach `data`); their
     partial summaries are merged here in tile order whichever map ran them, so results are identical.
+
+    Parameters
+    ----------
+    data : array-like
+        A 3-D NumPy, Dask or zarr array, (z, y, x).
+    targets : list of SlabTarget
+        The slabs to summarise, with their sample indices.
+    dtype : numpy.dtype
+        The dtype of `data` (integer or floating).
+    map_tiles : OrderedMap, optional
+        How tiles are mapped; results come back in tile order.
+
+    Returns
+    -------
+    list of SlabScan
+        One scan per target, in the order of `targets`, its histogram settled on the slab's fences.
     """
     ny, nx = (int(n) for n in data.shape[1:])
     marks = sorted({z for target in targets for z in target.z_bounds})

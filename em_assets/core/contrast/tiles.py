@@ -22,7 +22,25 @@ def _is_dask(data: Any) -> bool:
 
 
 def check_volume(data: Any, name: str) -> np.dtype:
-    """The dtype of `data` if it is a 3-D integer or floating array, else raise InputError."""
+    """The dtype of `data` if it is a 3-D integer or floating array, else raise InputError.
+
+    Parameters
+    ----------
+    data : array-like
+        The volume (anything with `shape` and `dtype`).
+    name : str
+        The volume's name, used in errors.
+
+    Returns
+    -------
+    numpy.dtype
+        The dtype of `data`.
+
+    Raises
+    ------
+    InputError
+        If `data` is not 3-D or its dtype is neither integer nor floating point.
+    """
     shape = tuple(getattr(data, "shape", ()))
     if len(shape) != 3:
         raise InputError(name, f"is not a 3-D volume (shape {shape}); expected (z, y, x)")
@@ -68,6 +86,20 @@ def tile_cuts(data: Any, z_range: tuple[int, int], z_marks: list[int]) -> tuple[
     """Cut points along z, y, x: whole chunks grouped to about TILE_VOXELS, z limited to `z_range`.
 
     Every value of `z_marks` inside `z_range` is a z cut too, so no tile straddles it.
+
+    Parameters
+    ----------
+    data : array-like
+        A 3-D NumPy, Dask or zarr array; its chunks (or shards) set the grid.
+    z_range : tuple of int
+        The first and one-past-last z slice to cover.
+    z_marks : list of int
+        Extra z positions that must be cuts.
+
+    Returns
+    -------
+    tuple of list of int
+        The sorted cut points along z, y and x, each from the start to the end of its range.
     """
     chunks = _grid_chunks(data)
     gz, gy, gx = _group_sizes(chunks)
@@ -77,13 +109,37 @@ def tile_cuts(data: Any, z_range: tuple[int, int], z_marks: list[int]) -> tuple[
 
 
 def boxes(cuts: tuple[list[int], list[int], list[int]]) -> list[Box]:
-    """All boxes of the grid given by `cuts`, in C order (z slowest)."""
+    """All boxes of the grid given by `cuts`, in C order (z slowest).
+
+    Parameters
+    ----------
+    cuts : tuple of list of int
+        The cut points along z, y and x (as from `tile_cuts`).
+
+    Returns
+    -------
+    list of Box
+        Each box as ((z0, z1), (y0, y1), (x0, x1)), ends exclusive.
+    """
     spans = [list(zip(axis[:-1], axis[1:], strict=True)) for axis in cuts]
     return [(z, y, x) for z, y, x in product(*spans)]
 
 
 def read_box(data: Any, box: Box) -> np.ndarray:
-    """The voxels of `box` as a NumPy array (Dask computed synchronously in this thread)."""
+    """The voxels of `box` as a NumPy array (Dask computed synchronously in this thread).
+
+    Parameters
+    ----------
+    data : array-like
+        A 3-D NumPy, Dask or zarr array.
+    box : Box
+        ((z0, z1), (y0, y1), (x0, x1)), ends exclusive.
+
+    Returns
+    -------
+    numpy.ndarray
+        The voxels of the box.
+    """
     index = tuple(slice(lo, hi) for lo, hi in box)
     if _is_dask(data):
         import dask

@@ -72,11 +72,11 @@ def oriented(base: Any, order: AxisOrder, dtype: np.dtype | None = None) -> Any:
 
     Parameters
     ----------
-    base
+    base : array-like
         A 3-D numpy array, memory map or zarr array.
-    order
+    order : tuple of int
         For each output axis (z, y, x), the axis of `base` that holds it.
-    dtype
+    dtype : numpy.dtype, optional
         The dtype to read as; default `base`'s dtype in native byte order.
 
     Returns

@@ -42,7 +42,21 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def tomogram_folders(layout: StoreLayout, key: str) -> dict[str, Path]:
-    """The published folders of one tomogram's chain, upstream first."""
+    """The published folders of one tomogram's chain, upstream first.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    key : str
+        The tomogram's partition key.
+
+    Returns
+    -------
+    dict of str to Path
+        The folder of each asset of the chain (raw_tomogram, sampled_voxels, contrast_limits,
+        neuroglancer_state), by asset name.
+    """
     return {
         "raw_tomogram": layout.raw_tomogram_dir(key),
         "sampled_voxels": layout.sampled_voxels_dir(key),
@@ -57,6 +71,19 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     The status is `failed` when the latest run of one of its assets failed (the previous outputs
     are shown) and `stale` when an output was made from an upstream output replaced since; the
     `problem` column says which and why.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    key : str
+        The tomogram's partition key.
+
+    Returns
+    -------
+    dict of str to Any
+        One value per catalogue column (None where nothing is known), as `progress_row`, with the
+        status and problem overridden when the chain has failures or stale outputs.
     """
     row = progress_row(layout, key)
     if row["status"] == "invalid key":
@@ -69,7 +96,22 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
 
 
 def progress_row(layout: StoreLayout, key: str) -> dict[str, Any]:
-    """What the store holds for tomogram `key`, with `status` saying how far it got."""
+    """What the store holds for tomogram `key`, with `status` saying how far it got.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    key : str
+        The tomogram's partition key.
+
+    Returns
+    -------
+    dict of str to Any
+        One value per catalogue column (None where nothing is known). The status is "invalid key",
+        "not ingested" (no readable record), "ingested", "limits" (contrast limits written) or
+        "complete" (Neuroglancer state and URL written).
+    """
     row: dict[str, Any] = {column: None for column in CATALOG_COLUMNS}
     row.update(key=key, status="not ingested")
     if not is_valid_partition_key(key):
@@ -108,7 +150,21 @@ def progress_row(layout: StoreLayout, key: str) -> dict[str, Any]:
 
 
 def build_tomogram_catalog(layout: StoreLayout, keys: Iterable[str]) -> pd.DataFrame:
-    """The catalogue over `keys`, sorted by key, with a fixed column order."""
+    """The catalogue over `keys`, sorted by key, with a fixed column order.
+
+    Parameters
+    ----------
+    layout : StoreLayout
+        The store.
+    keys : iterable of str
+        The tomograms' partition keys (duplicates count once).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One `catalog_row` per key, in CATALOG_COLUMNS order; limits and voxel size as float64, the
+        shape as nullable Int64.
+    """
     rows = [catalog_row(layout, key) for key in sorted(set(keys))]
     table = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
     for column in ("gmm_low", "gmm_high", "cdf_low", "cdf_high", "percentile_low", "percentile_high", "voxel_size_angstrom"):

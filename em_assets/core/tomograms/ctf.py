@@ -19,7 +19,7 @@ def electron_wavelength(voltage_kv: float) -> float:
 
     Parameters
     ----------
-    voltage_kv
+    voltage_kv : float
         Accelerating voltage in kV.
 
     Returns
@@ -35,6 +35,11 @@ def electron_wavelength(voltage_kv: float) -> float:
 
 def interaction_constant(voltage_kv: float) -> float:
     """Phase shift per unit projected potential, 2π/(λV)·(mc²+eV)/(2mc²+eV), for electrons of `voltage_kv`.
+
+    Parameters
+    ----------
+    voltage_kv : float
+        The accelerating voltage in kV.
 
     Returns
     -------
@@ -52,9 +57,9 @@ def aberration_phase(frequency: np.ndarray, voltage_kv: float, defocus_um: float
 
     Parameters
     ----------
-    frequency
+    frequency : numpy.ndarray
         Spatial frequencies in 1/Å.
-    voltage_kv, defocus_um, cs_mm
+    voltage_kv, defocus_um, cs_mm : float
         Accelerating voltage (kV), underfocus (µm, positive) and spherical aberration (mm).
 
     Returns
@@ -79,11 +84,11 @@ def image_intensity(
 
     Parameters
     ----------
-    projected_potential
+    projected_potential : numpy.ndarray
         (tilt, y, x) projected potential in V·Å.
-    voxel_size
+    voxel_size : float
         Pixel size in Å.
-    voltage_kv, defocus_um, cs_mm, amplitude_contrast
+    voltage_kv, defocus_um, cs_mm, amplitude_contrast : float
         Accelerating voltage, underfocus, spherical aberration and amplitude contrast ratio.
 
     Returns

@@ -80,9 +80,9 @@ def stored_as(dtype: str, spread: float = 1.0, offset: float = 0.0) -> Callable[
 
     Parameters
     ----------
-    dtype
+    dtype : str
         "float32", or "int8", "int16", "uint8" (quantised by `quantise`).
-    spread, offset
+    spread, offset : float
         The float32 values' spread and centre.
 
     Returns
@@ -111,7 +111,7 @@ def demo_volume(demo: DemoTomogram) -> np.ndarray:
 
     Parameters
     ----------
-    demo
+    demo : DemoTomogram
         The demo tomogram.
 
     Returns
@@ -149,9 +149,9 @@ def write_demo_tomogram(landing: Path, demo: DemoTomogram) -> Path:
 
     Parameters
     ----------
-    landing
+    landing : Path
         The tomogram landing folder.
-    demo
+    demo : DemoTomogram
         What to simulate and how to store it.
 
     Returns
@@ -178,9 +178,9 @@ def write_demo_tomograms(landing: Path, demos: tuple[DemoTomogram, ...] = DEMO_T
 
     Parameters
     ----------
-    landing
+    landing : Path
         The tomogram landing folder (created if missing).
-    demos
+    demos : tuple of DemoTomogram
         The demos to write.
 
     Returns

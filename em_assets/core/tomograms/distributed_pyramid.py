@@ -46,7 +46,20 @@ class BoxStatistics:
 
 
 def level_shapes(shape: tuple[int, ...], n_levels: int) -> list[tuple[int, ...]]:
-    """The shape of every level: each half the previous (floor), stopping before an empty one."""
+    """The shape of every level: each half the previous (floor), stopping before an empty one.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of level 0.
+    n_levels : int
+        The most levels wanted.
+
+    Returns
+    -------
+    list of tuple of int
+        The shape of each level, level 0 first; fewer than `n_levels` if halving would empty an axis.
+    """
     shapes = [tuple(int(n) for n in shape)]
     while len(shapes) < n_levels and min(n // 2 for n in shapes[-1]) >= 1:
         shapes.append(tuple(n // 2 for n in shapes[-1]))
@@ -57,6 +70,16 @@ def pyramid_boxes(shape: tuple[int, ...]) -> list[Box]:
     """Boxes of `BOX_EDGE` voxels (fewer at the far edges) tiling an array of `shape`, in C order.
 
     A box covers whole chunks of its level and its 2x downsampled image whole chunks of the next.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of the level to tile, (z, y, x).
+
+    Returns
+    -------
+    list of Box
+        Each box as ((z0, z1), (y0, y1), (x0, x1)), ends exclusive.
     """
     spans = [[(lo, min(lo + BOX_EDGE, n)) for lo in range(0, n, BOX_EDGE)] for n in shape]
     return [(z, y, x) for z, y, x in product(*spans)]

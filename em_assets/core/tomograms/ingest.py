@@ -30,7 +30,18 @@ PYRAMID_LEVELS = 3
 
 
 def level_records(multiscale: Multiscale) -> list[LevelRecord]:
-    """The shape and voxel size of every level of `multiscale`."""
+    """The shape and voxel size of every level of `multiscale`.
+
+    Parameters
+    ----------
+    multiscale : Multiscale
+        An opened multiscale.
+
+    Returns
+    -------
+    list of LevelRecord
+        One record per level (path, shape, voxel size), level 0 first.
+    """
     return [
         LevelRecord(level.path, tuple(int(n) for n in array.shape), level.voxel_size)
         for level, array in zip(multiscale.levels, multiscale.arrays)
@@ -82,7 +93,21 @@ def check_zarr_source(source: SourceVolume) -> int:
 
 
 def read_failure(source: SourceVolume, error: Exception) -> InputError:
-    """The InputError for a source whose voxels failed to read, naming the undecodable chunk if any."""
+    """The InputError for a source whose voxels failed to read, naming the undecodable chunk if any.
+
+    Parameters
+    ----------
+    source : SourceVolume
+        The landing item being read.
+    error : Exception
+        The error reading it raised.
+
+    Returns
+    -------
+    InputError
+        For an OME-Zarr source with a chunk that cannot be decoded, an error naming that chunk's
+        file; otherwise one naming the source and the error.
+    """
     kind = type(error).__name__
     if source.format == "ome-zarr":
         index = undecodable_chunk(source.data)

@@ -17,7 +17,20 @@ ZARR_SUFFIXES = (".ome.zarr", ".zarr")
 
 
 def landing_key(name: str, is_dir: bool) -> str | None:
-    """The partition key a landing item would get, or None if it is not a tomogram by its name."""
+    """The partition key a landing item would get, or None if it is not a tomogram by its name.
+
+    Parameters
+    ----------
+    name : str
+        The item's file or folder name.
+    is_dir : bool
+        Whether it is a folder (tomograms are .zarr/.ome.zarr folders or MRC files).
+
+    Returns
+    -------
+    str or None
+        The name without its suffix; None for hidden items and names without a tomogram suffix.
+    """
     if name.startswith("."):
         return None
     if is_dir:
@@ -63,7 +76,28 @@ def scan_tomogram_landing(folder: Path) -> LandingScan:
 
 
 def find_landing_tomogram(folder: Path, key: str) -> Path:
-    """The landing path of partition `key`, or an InputError saying where it was looked for."""
+    """The landing path of partition `key`, or an InputError saying where it was looked for.
+
+    Parameters
+    ----------
+    folder : Path
+        The tomogram landing folder.
+    key : str
+        The partition key.
+
+    Returns
+    -------
+    Path
+        The landing file or folder of `key`.
+
+    Raises
+    ------
+    InputError
+        If `key` is not a valid partition key, the item for `key` was refused (bad or clashing name,
+        symbolic link, unreadable), or no tomogram of that name is in `folder`.
+    OSError
+        If `folder` exists but cannot be listed.
+    """
     validate_partition_key(key)
     scan = scan_tomogram_landing(folder)
     entry = scan.entries.get(key)

@@ -48,7 +48,7 @@ def open_mrc(path: Path) -> MrcVolume:
 
     Parameters
     ----------
-    path
+    path : Path
         An MRC2014 (or older CCP4/IMOD) file, either byte order.
 
     Returns
@@ -113,9 +113,9 @@ def axis_order(path: Path, header: Any) -> AxisOrder:
 
     Parameters
     ----------
-    path
+    path : Path
         The file, named in errors.
-    header
+    header : numpy.recarray
         Its MRC header (`mapc`, `mapr`, `maps`: the axis 1 = X, 2 = Y, 3 = Z of columns, rows, sections).
 
     Returns

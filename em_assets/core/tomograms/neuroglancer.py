@@ -54,7 +54,20 @@ void main() {
 
 
 def contrast_window(limits: Sequence[float], widening: float) -> list[float]:
-    """The slider window: the limits widened by `widening` × their width on each side."""
+    """The slider window: the limits widened by `widening` × their width on each side.
+
+    Parameters
+    ----------
+    limits : sequence of float
+        The (low, high) contrast limits.
+    widening : float
+        The fraction of the limits' width added on each side.
+
+    Returns
+    -------
+    list of float
+        The [low, high] window.
+    """
     low, high = float(limits[0]), float(limits[1])
     margin = (high - low) * widening
     return [low - margin, high + margin]
@@ -78,7 +91,40 @@ def generate_image_layer(
     volume_rendering_gain: float = -7.8,
     volume_rendering_depth_samples: int = 128,
 ) -> dict[str, Any]:
-    """One image layer: `source` a zarr URL, `scale` the voxel size (z, y, x) in metres, `size` in voxels."""
+    """One image layer: `source` a zarr URL, `scale` the voxel size (z, y, x) in metres, `size` in voxels.
+
+    Parameters
+    ----------
+    source : str
+        The volume's URL; without a Neuroglancer data-source scheme it is read as ``zarr://``.
+    scale : sequence of float
+        The voxel size (z, y, x) in metres.
+    size : mapping of str to int
+        The volume's extent in voxels along "z", "y" and "x".
+    name : str
+        The layer's name.
+    twodee_contrast_limits : sequence of float
+        The (low, high) limits of the slice views.
+    threedee_contrast_limits : sequence of float
+        The (low, high) limits of the volume rendering.
+    has_volume_rendering_shader : bool
+        Whether the layer gets the volume-rendering shader (else the slice shader, 2D limits only).
+    volume_rendering_is_visible : bool
+        Whether volume rendering starts on.
+    is_visible : bool
+        Whether the layer starts visible.
+    opacity : float
+        The layer's opacity.
+    volume_rendering_gain : float
+        The volume rendering gain.
+    volume_rendering_depth_samples : int
+        The volume rendering depth samples.
+
+    Returns
+    -------
+    dict of str to Any
+        The layer's JSON, with a private `_size` entry that `combine_json_layers` removes.
+    """
     if not source.startswith(("zarr://", "zarr2://", "zarr3://", "precomputed://", "n5://")):
         source = f"zarr://{source}"
     layer: dict[str, Any] = {
@@ -134,7 +180,36 @@ def combine_json_layers(
     cross_section_scale: float = 1,
     projection_scale: float | None = None,
 ) -> dict[str, Any]:
-    """The viewer state holding `layers`, centred on the first layer's volume."""
+    """The viewer state holding `layers`, centred on the first layer's volume.
+
+    Parameters
+    ----------
+    layers : sequence of mapping
+        Image layers (as from `generate_image_layer`); their private `_size` and `_projectionScale`
+        entries are used and removed.
+    scale : sequence of float
+        The voxel size (z, y, x) in metres, for the global dimensions.
+    projection_quaternion : sequence of float, optional
+        The 3D view's orientation (a default oblique view if None).
+    show_axis_lines : bool
+        Whether the axis lines are shown.
+    layout : str
+        The Neuroglancer layout.
+    cross_section_scale : float
+        The zoom of the slice views.
+    projection_scale : float, optional
+        The zoom of the 3D view; if None the largest `_projectionScale` of the layers, else 2000.
+
+    Returns
+    -------
+    dict of str to Any
+        The state JSON, the first visible layer selected.
+
+    Raises
+    ------
+    ValueError
+        If `layers` is empty.
+    """
     if not layers:
         raise ValueError("a Neuroglancer state needs at least one layer")
     cleaned = []
@@ -166,7 +241,20 @@ def combine_json_layers(
 
 
 def state_url(state: Mapping[str, Any], prefix: str = DEFAULT_URL_PREFIX) -> str:
-    """The shareable URL of `state`, as Neuroglancer's own `to_url` writes it."""
+    """The shareable URL of `state`, as Neuroglancer's own `to_url` writes it.
+
+    Parameters
+    ----------
+    state : mapping
+        The viewer state JSON.
+    prefix : str
+        The Neuroglancer instance the URL opens.
+
+    Returns
+    -------
+    str
+        The URL with the state encoded in its fragment.
+    """
     return to_url(neuroglancer.viewer_state.ViewerState(dict(state)), prefix=prefix)
 
 
@@ -177,7 +265,32 @@ def tomogram_state(
     limits_2d: str = "gmm",
     limits_3d: str = "gmm",
 ) -> dict[str, Any]:
-    """The state: a layer per method in `limits`, the `limits_2d` one visible with the chosen 2D/3D pair."""
+    """The state: a layer per method in `limits`, the `limits_2d` one visible with the chosen 2D/3D pair.
+
+    Parameters
+    ----------
+    record : TomogramRecord
+        The tomogram's record (key, displayed shape and voxel size, translation, public URL).
+    source : str
+        The URL of the multiscale the viewer reads.
+    limits : mapping of str to sequence of float
+        The (low, high) contrast limits of each method.
+    limits_2d : str
+        The method whose layer is visible, with its limits in the slice views.
+    limits_3d : str
+        The method whose limits the visible layer's volume rendering uses.
+
+    Returns
+    -------
+    dict of str to Any
+        The viewer state JSON, the visible layer first; for a volume without public URL the position
+        moved by the volume's translation.
+
+    Raises
+    ------
+    KeyError
+        If `limits_2d` is a method of `limits` but `limits_3d` is not.
+    """
     shape, voxel_size = record.display_geometry
     scale = tuple(v * METRES_PER_ANGSTROM for v in voxel_size)
     size = dict(zip("zyx", shape))
@@ -214,11 +327,11 @@ def placed_position(
 
     Parameters
     ----------
-    position
+    position : sequence of float
         The centre of the untranslated volume, x, y, z in voxels.
-    translation
+    translation : sequence of float
         The first voxel's position, z, y, x in Å.
-    voxel_size
+    voxel_size : sequence of float
         The voxel size, z, y, x in Å.
 
     Returns

@@ -87,11 +87,11 @@ def build_multiscales(
 
     Parameters
     ----------
-    name
+    name : str
         The image's name.
-    levels
+    levels : sequence of MultiscaleLevel
         Its datasets, full resolution first; a level's translation is written when it is not zero.
-    metadata
+    metadata : mapping, optional
         Free-form `metadata` of the multiscale.
 
     Returns
@@ -111,7 +111,18 @@ def build_multiscales(
 
 
 def ome_attributes(attrs: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The NGFF attributes of a group: 0.5 nests them under `ome`, 0.4 keeps them at the top."""
+    """The NGFF attributes of a group: 0.5 nests them under `ome`, 0.4 keeps them at the top.
+
+    Parameters
+    ----------
+    attrs : mapping
+        The group's attributes.
+
+    Returns
+    -------
+    mapping
+        ``attrs["ome"]`` if that is a mapping, else `attrs`.
+    """
     return attrs["ome"] if "ome" in attrs and isinstance(attrs["ome"], Mapping) else attrs
 
 
@@ -120,9 +131,9 @@ def parse_multiscale(attrs: Mapping[str, Any], source: Path) -> ParsedMultiscale
 
     Parameters
     ----------
-    attrs
+    attrs : mapping
         The group's attributes (NGFF 0.4 at the top level, 0.5 under `ome`).
-    source
+    source : Path
         The group, named in errors.
 
     Returns
@@ -168,7 +179,25 @@ def parse_multiscale(attrs: Mapping[str, Any], source: Path) -> ParsedMultiscale
 
 
 def parse_multiscale_levels(attrs: Mapping[str, Any], source: Path) -> list[MultiscaleLevel]:
-    """The levels of the first multiscale in `attrs` in (z, y, x) order and Å (see `parse_multiscale`)."""
+    """The levels of the first multiscale in `attrs` in (z, y, x) order and Å (see `parse_multiscale`).
+
+    Parameters
+    ----------
+    attrs : mapping
+        The group's attributes (NGFF 0.4 at the top level, 0.5 under `ome`).
+    source : Path
+        The group, named in errors.
+
+    Returns
+    -------
+    list of MultiscaleLevel
+        Each level's path, voxel size and translation.
+
+    Raises
+    ------
+    InputError
+        As `parse_multiscale`, for missing or malformed multiscale metadata.
+    """
     return parse_multiscale(attrs, source).levels
 
 
@@ -257,9 +286,9 @@ def set_translation(group: Path, translation: Sequence[float]) -> None:
 
     Parameters
     ----------
-    group
+    group : Path
         A zarr v2 multiscale group written by `build_multiscales` (ångström, z, y, x axes).
-    translation
+    translation : sequence of float
         The first voxel's position; zero removes the translation transforms.
 
     Raises
@@ -283,13 +312,13 @@ def omero_metadata(
 
     Parameters
     ----------
-    name
+    name : str
         The image's name, also the channel label.
-    window
+    window : sequence of float
         The displayed range (`start`, `end`): the contrast limits.
-    data_range
+    data_range : sequence of float
         The data's range (`min`, `max`), the bounds of a viewer's slider.
-    default_z
+    default_z : int
         The plane a viewer opens on.
 
     Returns
@@ -326,9 +355,13 @@ def write_display_window(
 
     Parameters
     ----------
-    group
+    group : Path
         The zarr v2 group.
-    window, data_range, name, default_z
+    window, data_range : sequence of float
+        As for `omero_metadata`.
+    name : str
+        As for `omero_metadata`.
+    default_z : int
         As for `omero_metadata`.
 
     Returns

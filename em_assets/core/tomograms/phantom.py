@@ -174,17 +174,17 @@ def lamella_phantom(
 
     Parameters
     ----------
-    shape
+    shape : tuple of int
         (z, y, x) size in voxels; z is the beam direction at zero tilt.
-    voxel_size
+    voxel_size : float
         Voxel size in Å.
-    lamella_fraction
+    lamella_fraction : float
         Lamella thickness as a fraction of the depth; the rest is vacuum above and below.
-    vesicles, particles
+    vesicles, particles : int
         Number of vesicles and protein complexes to place (fewer if they do not fit).
-    gold_beads
+    gold_beads : bool
         Whether to put 5-10 nm gold beads on both faces of the lamella.
-    rng
+    rng : numpy.random.Generator
         Source of randomness.
 
     Returns

@@ -22,9 +22,9 @@ def projection_matrix(depth: int, width: int, angles_deg: np.ndarray) -> sparse.
 
     Parameters
     ----------
-    depth, width
+    depth, width : int
         Slice size in voxels along z (the beam at zero tilt) and x.
-    angles_deg
+    angles_deg : numpy.ndarray
         Tilt angles in degrees about the y axis.
 
     Returns
@@ -79,11 +79,11 @@ def project(volume: np.ndarray, matrix: sparse.csr_matrix, n_tilts: int) -> np.n
 
     Parameters
     ----------
-    volume
+    volume : numpy.ndarray
         (z, y, x) volume.
-    matrix
+    matrix : scipy.sparse.csr_matrix
         The projector from `projection_matrix` for this volume's depth and width.
-    n_tilts
+    n_tilts : int
         Number of tilts `matrix` was built with.
 
     Returns
@@ -106,9 +106,9 @@ def ramp_filter(width: int, cutoff: float, falloff: float) -> np.ndarray:
 
     Parameters
     ----------
-    width
+    width : int
         Detector width in pixels; the filter is for twice that, zero-padded.
-    cutoff, falloff
+    cutoff, falloff : float
         Start and Gaussian width of the roll-off, cycles per pixel.
 
     Returns
@@ -140,15 +140,15 @@ def weighted_back_projection(
 
     Parameters
     ----------
-    projections
+    projections : numpy.ndarray
         Tilt series, one projection per tilt, in the tilt order `matrix` was built with.
-    matrix
+    matrix : scipy.sparse.csr_matrix
         The projector from `projection_matrix`; its transpose back-projects.
-    depth
+    depth : int
         Number of z slices to reconstruct.
-    tilt_step_deg
+    tilt_step_deg : float
         Angular spacing of the tilts, the weight of each back-projected view.
-    cutoff, falloff
+    cutoff, falloff : float
         Ramp roll-off in cycles per pixel (see `ramp_filter`).
 
     Returns

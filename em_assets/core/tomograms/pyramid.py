@@ -69,7 +69,20 @@ def downsample_2x(block: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def level_shapes(shape: Sequence[int], n_levels: int) -> list[tuple[int, ...]]:
-    """The shapes of the pyramid's levels: halved (rounded down) until `n_levels` or an empty axis."""
+    """The shapes of the pyramid's levels: halved (rounded down) until `n_levels` or an empty axis.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The shape of level 0.
+    n_levels : int
+        The most levels wanted.
+
+    Returns
+    -------
+    list of tuple of int
+        The shape of each level, level 0 first.
+    """
     shapes = [tuple(int(n) for n in shape)]
     while len(shapes) < n_levels and min(n // 2 for n in shapes[-1]) >= 1:
         shapes.append(tuple(n // 2 for n in shapes[-1]))
@@ -180,7 +193,24 @@ def _reader(data: Any, edges: Sequence[int]) -> _MrcReader | _ArrayReader:
 
 
 def create_level(group: zarr.Group, path: str, shape: tuple[int, ...], dtype: np.dtype) -> zarr.Array:
-    """Create one pyramid level: 64³ chunks, blosc-zstd, zarr v2 keys, fill 0."""
+    """Create one pyramid level: 64³ chunks, blosc-zstd, zarr v2 keys, fill 0.
+
+    Parameters
+    ----------
+    group : zarr.Group
+        The multiscale group.
+    path : str
+        The level's array name in `group`.
+    shape : tuple of int
+        The level's shape (chunks are clipped to it).
+    dtype : numpy.dtype
+        The voxel dtype.
+
+    Returns
+    -------
+    zarr.Array
+        The new, empty array.
+    """
     chunks = tuple(min(CHUNK_EDGE, n) for n in shape)
     return group.create_array(
         path,

@@ -61,12 +61,39 @@ class TomogramRecord:
         return self.shape, self.voxel_size
 
     def save(self, folder: Path) -> Path:
-        """Write the record as `info.json` in `folder`."""
+        """Write the record as `info.json` in `folder`.
+
+        Parameters
+        ----------
+        folder : Path
+            The tomogram's folder (created if missing).
+
+        Returns
+        -------
+        Path
+            The file written, atomically.
+        """
         return write_text_atomic(folder / TOMOGRAM_RECORD, json.dumps(asdict(self), indent=2, sort_keys=True))
 
     @classmethod
     def load(cls, folder: Path) -> TomogramRecord:
-        """Read the record of the tomogram stored in `folder`."""
+        """Read the record of the tomogram stored in `folder`.
+
+        Parameters
+        ----------
+        folder : Path
+            The tomogram's folder.
+
+        Returns
+        -------
+        TomogramRecord
+            The record `save` wrote there.
+
+        Raises
+        ------
+        InputError
+            If `folder` holds no `info.json`.
+        """
         path = folder / TOMOGRAM_RECORD
         if not path.is_file():
             raise InputError(path, "missing: materialise raw_tomogram for this partition first")

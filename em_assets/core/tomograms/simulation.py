@@ -105,7 +105,7 @@ def simulate_tilt_series(spec: TomogramSpec) -> np.ndarray:
 
     Parameters
     ----------
-    spec
+    spec : TomogramSpec
         What to simulate.
 
     Returns
@@ -145,7 +145,7 @@ def simulate_tomogram(spec: TomogramSpec) -> np.ndarray:
 
     Parameters
     ----------
-    spec
+    spec : TomogramSpec
         The tomogram's phantom, microscope, tilt scheme, dose and seed.
 
     Returns
@@ -171,9 +171,9 @@ def quantise(volume: np.ndarray, dtype: np.dtype | type | str) -> np.ndarray:
 
     Parameters
     ----------
-    volume
+    volume : numpy.ndarray
         The tomogram.
-    dtype
+    dtype : numpy.dtype or type or str
         int8, int16, uint8 or float32.
 
     Returns

@@ -35,7 +35,18 @@ class VolumeStatistics:
 
 
 def slab_statistics(slab: np.ndarray) -> SlabStatistics:
-    """The finite minimum and maximum of a block (inf and -inf if none) and its number of NaN/inf voxels."""
+    """The finite minimum and maximum of a block (inf and -inf if none) and its number of NaN/inf voxels.
+
+    Parameters
+    ----------
+    slab : numpy.ndarray
+        A non-empty block of the volume.
+
+    Returns
+    -------
+    SlabStatistics
+        (minimum, maximum, n_nonfinite); (inf, -inf, size) when no voxel is finite.
+    """
     minimum, maximum = slab.min(), slab.max()
     if not np.issubdtype(slab.dtype, np.floating) or (np.isfinite(minimum) and np.isfinite(maximum)):
         return float(minimum), float(maximum), 0
@@ -48,7 +59,20 @@ def slab_statistics(slab: np.ndarray) -> SlabStatistics:
 
 
 def combine_statistics(shape: Sequence[int], parts: Iterable[SlabStatistics]) -> VolumeStatistics:
-    """The statistics of a volume of `shape` from those of blocks that tile it (`slab_statistics`)."""
+    """The statistics of a volume of `shape` from those of blocks that tile it (`slab_statistics`).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The volume's shape.
+    parts : iterable of SlabStatistics
+        The statistics of each block (at least one).
+
+    Returns
+    -------
+    VolumeStatistics
+        The overall minimum, maximum and count of non-finite voxels.
+    """
     parts = list(parts)
     return VolumeStatistics(
         shape=tuple(int(n) for n in shape),
@@ -59,7 +83,18 @@ def combine_statistics(shape: Sequence[int], parts: Iterable[SlabStatistics]) ->
 
 
 def volume_statistics(data: Any) -> VolumeStatistics:
-    """Statistics of a 3-D array (NumPy, memmap, zarr), read in z-slabs on two threads."""
+    """Statistics of a 3-D array (NumPy, memmap, zarr), read in z-slabs on two threads.
+
+    Parameters
+    ----------
+    data : array-like
+        The volume, (z, y, x), at least one slice.
+
+    Returns
+    -------
+    VolumeStatistics
+        Its shape, finite minimum and maximum, and count of NaN or infinite voxels.
+    """
     depth = data.shape[0]
     bounds = [(z, min(z + SLAB_DEPTH, depth)) for z in range(0, depth, SLAB_DEPTH)]
     with ThreadPoolExecutor(2) as pool:

@@ -49,7 +49,23 @@ class Multiscale:
     arrays: list[Any] = field(repr=False)
 
     def array(self, level: int) -> Any:
-        """The array of `level` (negative counts from the lowest resolution)."""
+        """The array of `level` (negative counts from the lowest resolution).
+
+        Parameters
+        ----------
+        level : int
+            The level's index, 0 the full resolution.
+
+        Returns
+        -------
+        Any
+            The level's zarr array or (z, y, x) view of it.
+
+        Raises
+        ------
+        InputError
+            If the multiscale has no such level.
+        """
         try:
             return self.arrays[level]
         except IndexError:
@@ -61,7 +77,7 @@ def open_source_volume(path: Path) -> SourceVolume:
 
     Parameters
     ----------
-    path
+    path : Path
         An MRC file (.mrc, .rec, .map) or an OME-Zarr (NGFF 0.4 or 0.5) multiscale folder.
 
     Returns
@@ -92,7 +108,7 @@ def open_multiscale(path: Path) -> Multiscale:
 
     Parameters
     ----------
-    path
+    path : Path
         The multiscale group.
 
     Returns
@@ -135,6 +151,32 @@ def write_multiscale(
     n_levels: int = 3,
     metadata: dict[str, Any] | None = None,
 ) -> Multiscale:
-    """Write `data` (z, y, x) and its 2× mean pyramid to `dest` as an NGFF 0.4 zarr v2 multiscale."""
+    """Write `data` (z, y, x) and its 2× mean pyramid to `dest` as an NGFF 0.4 zarr v2 multiscale.
+
+    Parameters
+    ----------
+    dest : Path
+        The zarr group to create (replaced if it exists).
+    data : array-like
+        The 3-D volume.
+    voxel_size : tuple of float
+        Level 0's voxel size (z, y, x) in Å.
+    name : str
+        The multiscale's name (and the subject of errors).
+    n_levels : int
+        At most this many levels.
+    metadata : dict, optional
+        The multiscale's `metadata` attribute.
+
+    Returns
+    -------
+    Multiscale
+        The written multiscale, opened.
+
+    Raises
+    ------
+    InputError
+        If `data` is not 3-D.
+    """
     write_pyramid(dest, data, voxel_size, name, n_levels, metadata)
     return open_multiscale(dest)
