@@ -117,7 +117,21 @@ def fingerprint(path: Path, status: os.stat_result | None = None) -> Fingerprint
 
 
 def refusal_fingerprint(path: Path, reason: str) -> str:
-    """A digest of why `path` is refused and of its own stats, so a refusal is reported once per change."""
+    """A digest of why `path` is refused and of its own stats, so a refusal is reported once per change.
+
+    Parameters
+    ----------
+    path : Path
+        The refused item; a symbolic link is not followed.
+    reason : str
+        Why it is refused.
+
+    Returns
+    -------
+    str
+        16 hex digits over the item's name, `reason` and its size and modification time (or the error
+        met reading them).
+    """
     try:
         status = os.stat(path, follow_symlinks=False)
         stats = f"{status.st_size}\0{status.st_mtime_ns}"
@@ -174,13 +188,39 @@ class LandingScanner:
             return sorted(entries, key=lambda entry: entry.name)
 
     def refuse(self, path: Path | os.DirEntry, reason: str) -> None:
-        """Refuse `path` for `reason`."""
+        """Refuse `path` for `reason`.
+
+        Records the reason and its `refusal_fingerprint` under the path's text.
+
+        Parameters
+        ----------
+        path : Path or os.DirEntry
+            The refused item.
+        reason : str
+            Why it is refused.
+
+        Returns
+        -------
+        None
+        """
         path = Path(path)
         self.refused[str(path)] = reason
         self.fingerprints[str(path)] = refusal_fingerprint(path, reason)
 
     def accept(self, key: str, item: os.DirEntry) -> None:
-        """Fingerprint `item` as the item of `key`; an unreadable item is refused instead."""
+        """Fingerprint `item` as the item of `key`; an unreadable item is refused instead.
+
+        Parameters
+        ----------
+        key : str
+            The partition key the item provides.
+        item : os.DirEntry
+            The landing folder entry to fingerprint.
+
+        Returns
+        -------
+        None
+        """
         path = Path(item.path)
         try:
             found = fingerprint(path, item.stat())

@@ -127,25 +127,84 @@ class PortalClient(Client):
 
 
 def portal_partition_key(tomogram_id: int) -> str:
-    """`portal-<id>`: the partition key of a portal tomogram."""
+    """`portal-<id>`: the partition key of a portal tomogram.
+
+    Parameters
+    ----------
+    tomogram_id : int
+        The portal's tomogram id (converted with `int`).
+
+    Returns
+    -------
+    str
+        The partition key `portal-<tomogram_id>`.
+    """
     return f"portal-{int(tomogram_id)}"
 
 
 def is_portal_key(key: str) -> bool:
-    """Whether `key` names a portal tomogram (`portal-<id>`) rather than a landing-folder one."""
+    """Whether `key` names a portal tomogram (`portal-<id>`) rather than a landing-folder one.
+
+    Parameters
+    ----------
+    key : str
+        A `tomogram` partition key.
+
+    Returns
+    -------
+    bool
+        True if `key` is `portal-` followed by decimal digits only.
+    """
     digits = key.removeprefix("portal-")
     return digits != key and digits.isdigit()
 
 
 def tomogram_id_from_key(key: str) -> int:
-    """The tomogram id of a `portal-<id>` partition key."""
+    """The tomogram id of a `portal-<id>` partition key.
+
+    Parameters
+    ----------
+    key : str
+        A partition key of the form `portal-<tomogram id>`.
+
+    Returns
+    -------
+    int
+        The portal tomogram id.
+
+    Raises
+    ------
+    InputError
+        If `key` is not a portal partition key (see `is_portal_key`).
+    """
     if not is_portal_key(key):
         raise InputError(repr(key), "not a portal partition key: expected 'portal-<tomogram id>'")
     return int(key.removeprefix("portal-"))
 
 
 def fetch_tomogram(settings: PortalSettings, tomogram_id: int) -> PortalTomogram:
-    """Metadata of one tomogram (with its run and dataset); InputError if the portal lacks it."""
+    """Metadata of one tomogram (with its run and dataset); InputError if the portal lacks it.
+
+    Parameters
+    ----------
+    settings : PortalSettings
+        The portal's GraphQL URL, request timeout and retry policy.
+    tomogram_id : int
+        The portal's id of the tomogram.
+
+    Returns
+    -------
+    PortalTomogram
+        The tomogram's metadata, with its run name and dataset id.
+
+    Raises
+    ------
+    InputError
+        If the portal has no such tomogram or no such run, lists no OME-Zarr location (neither HTTPS
+        nor S3) for it, rejects the query, or fails permanently.
+    RetriesExhausted
+        If transient failures outlast the retry policy.
+    """
     subject = f"portal tomogram {tomogram_id}"
 
     def lookup() -> PortalTomogram:
@@ -167,7 +226,32 @@ def fetch_tomogram(settings: PortalSettings, tomogram_id: int) -> PortalTomogram
 def iter_tomogram_pages(
     settings: PortalSettings, filters: PortalFilters, after_id: int = 0, page_size: int = 100
 ) -> Iterator[list[PortalTomogram]]:
-    """Pages of followed tomograms in id order, starting after `after_id`; the last page is short."""
+    """Pages of followed tomograms in id order, starting after `after_id`; the last page is short.
+
+    Parameters
+    ----------
+    settings : PortalSettings
+        The portal's GraphQL URL, request timeout and retry policy.
+    filters : PortalFilters
+        Which datasets, runs, voxel spacing and defaults to follow.
+    after_id : int, optional
+        Only tomograms with an id greater than this are listed (default 0: from the start).
+    page_size : int, optional
+        The number of tomograms asked for per query (default 100).
+
+    Yields
+    ------
+    list[PortalTomogram]
+        One page of tomograms in ascending id order; iteration stops after the first page holding
+        fewer than `page_size` tomograms (possibly an empty one).
+
+    Raises
+    ------
+    InputError
+        If the portal rejects a query or fails permanently.
+    RetriesExhausted
+        If transient failures outlast the retry policy.
+    """
     client = PortalClient(settings.url, settings.timeout)
     while True:
         page = _query(settings, "portal discovery", lambda: _page(client, filters, after_id, page_size))

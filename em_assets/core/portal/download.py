@@ -42,6 +42,33 @@ def copy_levels_over_http(
 
     Missing chunks are fetched `store.fetcher.concurrency` at a time, each written atomically, so
     an interrupted copy leaves only whole chunks behind and the next call fetches only the rest.
+
+    Parameters
+    ----------
+    store : HttpZarrStore
+        The source OME-Zarr (zarr v2) over HTTP.
+    root : Path
+        The local folder receiving the copy; created if missing.
+    level_spec : str
+        Which resolution levels to copy, as `select_levels` reads it ("lowest", "highest", "all" or
+        a comma-separated list of level paths).
+    progress : Progress or None, optional
+        Called with (chunks present, chunks in total) as chunks arrive; None for no reporting.
+
+    Returns
+    -------
+    MirroredZarr
+        The copy's root, the levels available and chosen, their source dtypes, and how many chunks
+        were fetched and how many reused.
+
+    Raises
+    ------
+    InputError
+        If there is no OME-Zarr group at the URL, its metadata is unreadable, `level_spec` names
+        unknown levels, a chosen level is missing or not a 3-D array, or a chunk is missing or
+        refused by the server.
+    RetriesExhausted
+        If transient failures outlast the fetcher's retry policy.
     """
     subject = store.fetcher.subject
     try:
@@ -104,7 +131,40 @@ def download_over_s3(
     policy: RetryPolicy,
     subject: str,
 ) -> MirroredZarr:
-    """Run the client's `download_omezarr` into `partial` (it skips complete files), then pick levels."""
+    """Run the client's `download_omezarr` into `partial` (it skips complete files), then pick levels.
+
+    The group attributes written to the copy list only the chosen levels; files of other levels
+    remain until `prune_to_levels`.
+
+    Parameters
+    ----------
+    download_omezarr : Callable[[str], None]
+        The client's download, called with the destination folder (as a string).
+    s3_url : str
+        The S3 URL of the OME-Zarr; its last path part names the folder created under `partial`.
+    partial : Path
+        The folder that keeps the unfinished download between attempts.
+    level_spec : str
+        Which resolution levels to keep, as `select_levels` reads it.
+    policy : RetryPolicy
+        How to retry transient S3 failures.
+    subject : str
+        What the download is for, named in errors.
+
+    Returns
+    -------
+    MirroredZarr
+        The copy's root, the levels available and chosen (no source dtypes), and how many chunk
+        files of the chosen levels were new and how many were already there.
+
+    Raises
+    ------
+    InputError
+        If there are no objects under `s3_url`, S3 refuses the download, the copy has no or
+        unreadable `.zattrs`, or `level_spec` names unknown levels.
+    RetriesExhausted
+        If transient failures outlast `policy`.
+    """
     root = partial / s3_url.rstrip("/").rsplit("/", 1)[-1]
     files_before = _chunk_files(root)
 

@@ -75,7 +75,27 @@ class HttpFetcher:
             self.session = pooled_session(self.concurrency)
 
     def get(self, url: str) -> bytes | None:
-        """The body at `url`, or None if the server says it does not exist."""
+        """The body at `url`, or None if the server says it does not exist.
+
+        Waits first if the server asked (with Retry-After) any thread of this fetcher to hold back.
+
+        Parameters
+        ----------
+        url : str
+            The URL to GET.
+
+        Returns
+        -------
+        bytes or None
+            The response body, or None for HTTP 404.
+
+        Raises
+        ------
+        InputError
+            If the server answers with a non-transient HTTP error status (400 or above).
+        RetriesExhausted
+            If transient failures (timeouts, resets, 408/425/429/5xx) outlast the fetcher's policy.
+        """
         return call_with_retry(lambda: self._get_once(url), self.policy, f"{self.subject}: GET {url}")
 
     def _get_once(self, url: str) -> bytes | None:
@@ -129,11 +149,42 @@ class HttpZarrStore(Store):
         return hash(self.base_url)
 
     def url(self, key: str) -> str:
-        """The URL of `key` below the store's base URL."""
+        """The URL of `key` below the store's base URL.
+
+        Parameters
+        ----------
+        key : str
+            A zarr key such as `0/.zarray` or `0/1.2.3`.
+
+        Returns
+        -------
+        str
+            `<base_url>/<key>`.
+        """
         return f"{self.base_url}/{key}"
 
     def fetch(self, key: str) -> bytes | None:
-        """The bytes of `key`: None for absent metadata, an InputError for an absent chunk."""
+        """The bytes of `key`: None for absent metadata, an InputError for an absent chunk.
+
+        Metadata documents (`.zgroup`, `.zattrs`, ...) are fetched once and remembered.
+
+        Parameters
+        ----------
+        key : str
+            A zarr key below the store's base URL.
+
+        Returns
+        -------
+        bytes or None
+            The key's bytes; None only for a metadata document the server does not have.
+
+        Raises
+        ------
+        InputError
+            If a chunk is missing (HTTP 404) or the server refuses the request.
+        RetriesExhausted
+            If transient failures outlast the fetcher's policy.
+        """
         if key.rsplit("/", 1)[-1] not in METADATA_NAMES:
             data = self.fetcher.get(self.url(key))
             if data is None:
@@ -169,9 +220,33 @@ class HttpZarrStore(Store):
         raise NotImplementedError("an HTTP zarr store cannot list its keys")
 
     def list_prefix(self, prefix: str) -> AsyncIterator[str]:
+        """Not supported: an HTTP zarr store cannot list its keys.
+
+        Parameters
+        ----------
+        prefix : str
+            The key prefix zarr asks about.
+
+        Raises
+        ------
+        NotImplementedError
+            Always.
+        """
         raise NotImplementedError("an HTTP zarr store cannot list its keys")
 
     def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        """Not supported: an HTTP zarr store cannot list its keys.
+
+        Parameters
+        ----------
+        prefix : str
+            The folder prefix zarr asks about.
+
+        Raises
+        ------
+        NotImplementedError
+            Always.
+        """
         raise NotImplementedError("an HTTP zarr store cannot list its keys")
 
 

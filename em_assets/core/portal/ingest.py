@@ -56,7 +56,18 @@ class PortalIngest:
 
 
 def partial_dir(dest: Path) -> Path:
-    """The sibling folder where an unfinished copy of `dest` lives between attempts."""
+    """The sibling folder where an unfinished copy of `dest` lives between attempts.
+
+    Parameters
+    ----------
+    dest : Path
+        The folder the finished copy is published to.
+
+    Returns
+    -------
+    Path
+        `.partial-<name>` next to `dest`.
+    """
     return dest.parent / f".partial-{dest.name}"
 
 
@@ -68,7 +79,41 @@ def ingest_tomogram(
     transport: Transport = "https",
     progress: Progress | None = None,
 ) -> PortalIngest:
-    """Mirror the chosen levels of a portal tomogram to `dest` (NGFF 0.4, zarr v2), resumably."""
+    """Mirror the chosen levels of a portal tomogram to `dest` (NGFF 0.4, zarr v2), resumably.
+
+    The copy is made in `partial_dir(dest)` (discarded first if it was started for another tomogram
+    or URL), verified, pruned to the chosen levels and then moved into `dest` atomically.
+
+    Parameters
+    ----------
+    settings : PortalSettings
+        The portal's URL, timeout, retry policy and HTTP concurrency.
+    tomogram_id : int
+        The portal's id of the tomogram.
+    dest : Path
+        The folder the verified OME-Zarr is published to.
+    level_spec : str, optional
+        Which resolution levels to mirror, as `select_levels` reads it (default "lowest").
+    transport : {"https", "s3"}, optional
+        Copy chunk by chunk over HTTPS, or with the client's S3 download (default "https").
+    progress : Progress or None, optional
+        Called with (chunks present, chunks in total) during an HTTPS copy.
+
+    Returns
+    -------
+    PortalIngest
+        The tomogram's identity, URLs, voxel size, mirrored levels, portal link, the metadata the
+        pipeline records and the portal's contrast limits (if readable).
+
+    Raises
+    ------
+    InputError
+        If the portal lacks the tomogram or a location for `transport`, `level_spec` names unknown
+        levels, or the copy is missing, refused or fails verification (shape, dtype, missing or
+        undecodable chunk).
+    RetriesExhausted
+        If transient failures outlast the retry policy.
+    """
     tomogram = fetch_tomogram(settings, tomogram_id)
     subject = f"portal tomogram {tomogram_id}"
     source_url = tomogram.https_omezarr_dir if transport == "https" else tomogram.s3_omezarr_dir
@@ -172,7 +217,22 @@ def _ingest_record(
 
 
 def portal_record(key: str, ingest: PortalIngest, folder: Path) -> TomogramRecord:
-    """Record a portal tomogram mirrored into `folder`, keeping the public URL as its viewer source."""
+    """Record a portal tomogram mirrored into `folder`, keeping the public URL as its viewer source.
+
+    Parameters
+    ----------
+    key : str
+        The tomogram's partition key.
+    ingest : PortalIngest
+        What `ingest_tomogram` returned for it.
+    folder : Path
+        The asset folder holding the mirrored `tomogram.zarr`; the record is saved there.
+
+    Returns
+    -------
+    TomogramRecord
+        The saved record, with the portal's HTTPS URL (else its S3 URL) as source.
+    """
     multiscale = open_multiscale(folder / TOMOGRAM_ZARR)
     record = TomogramRecord(
         key=key,

@@ -32,7 +32,28 @@ class VerifiedLevel:
 
 
 def select_levels(available: Sequence[str], spec: str, subject: str) -> list[str]:
-    """The levels named by `spec`: "lowest" (the last), "highest" (the first), "all" or "0,2"."""
+    """The levels named by `spec`: "lowest" (the last), "highest" (the first), "all" or "0,2".
+
+    Parameters
+    ----------
+    available : Sequence[str]
+        The multiscale's level paths, highest resolution first.
+    spec : str
+        "lowest", "highest" or "all" (any case), or a comma-separated list of level paths.
+    subject : str
+        What the levels belong to, named in errors.
+
+    Returns
+    -------
+    list[str]
+        The chosen level paths, in the multiscale's order.
+
+    Raises
+    ------
+    InputError
+        If a level path is not a plain folder name, or `spec` names no level or one not in
+        `available`.
+    """
     unsafe = [path for path in available if not LEVEL_PATH.match(path)]
     if unsafe:
         raise InputError(subject, f"the multiscale names levels that are not plain folder names: {unsafe}")
@@ -53,7 +74,20 @@ def select_levels(available: Sequence[str], spec: str, subject: str) -> list[str
 
 
 def filtered_attributes(attrs: Mapping[str, Any], levels: Sequence[str]) -> dict[str, Any]:
-    """The group attributes with the first multiscale listing only `levels`, transforms kept."""
+    """The group attributes with the first multiscale listing only `levels`, transforms kept.
+
+    Parameters
+    ----------
+    attrs : Mapping[str, Any]
+        The OME-Zarr group attributes (not modified; a deep copy is returned).
+    levels : Sequence[str]
+        The level paths to keep.
+
+    Returns
+    -------
+    dict[str, Any]
+        A copy of `attrs` whose first multiscale lists only the datasets in `levels`.
+    """
     kept = copy.deepcopy(dict(attrs))
     multiscale = ome_attributes(kept)["multiscales"][0]
     multiscale["datasets"] = [d for d in multiscale["datasets"] if str(d["path"]) in levels]
@@ -66,7 +100,33 @@ def verify_levels(
     subject: str,
     expected: Mapping[str, tuple[tuple[int, ...], str | None]],
 ) -> list[VerifiedLevel]:
-    """Check shape, dtype and chunk count of each level and decode every chunk; InputError if not."""
+    """Check shape, dtype and chunk count of each level and decode every chunk; InputError if not.
+
+    A chunk that does not decode is deleted, so that a later copy fetches it again.
+
+    Parameters
+    ----------
+    root : Path
+        The local zarr v2 group holding the levels.
+    levels : Sequence[str]
+        The level paths to verify.
+    subject : str
+        What the copy is of, named in errors.
+    expected : Mapping[str, tuple[tuple[int, ...], str or None]]
+        Per level, the expected shape and dtype (None: any dtype); levels absent here are checked
+        against their own metadata only.
+
+    Returns
+    -------
+    list[VerifiedLevel]
+        Path, shape, dtype and chunk count of each verified level, in the order of `levels`.
+
+    Raises
+    ------
+    InputError
+        If a level's shape or dtype differs from the expected one, chunks are missing, or a chunk
+        does not decode.
+    """
     verified = []
     for level in levels:
         array = zarr.open_array(root / level, mode="r", zarr_format=2)
@@ -95,7 +155,19 @@ def _decode_chunk(array: zarr.Array, coords: tuple[int, ...], level_dir: Path, s
 
 
 def prune_to_levels(root: Path, levels: Sequence[str]) -> None:
-    """Remove from the copy every file that is not group metadata, a chosen level's metadata or chunk."""
+    """Remove from the copy every file that is not group metadata, a chosen level's metadata or chunk.
+
+    Parameters
+    ----------
+    root : Path
+        The local zarr v2 group to prune in place.
+    levels : Sequence[str]
+        The level paths to keep; other folders are removed, as are empty folders left behind.
+
+    Returns
+    -------
+    None
+    """
     for entry in sorted(root.iterdir()):
         if entry.is_dir() and entry.name in levels:
             _prune_level(entry)

@@ -78,21 +78,67 @@ class RetryPolicy:
     total_seconds: float = 120.0
 
     def delay(self, retry: int) -> float:
-        """The pause before retry number `retry` (1-based): doubling from `first_delay`, capped."""
+        """The pause before retry number `retry` (1-based): doubling from `first_delay`, capped.
+
+        Parameters
+        ----------
+        retry : int
+            Which retry the pause precedes, counting from 1.
+
+        Returns
+        -------
+        float
+            `first_delay * 2 ** (retry - 1)` seconds, at most `max_delay`.
+        """
         return min(self.max_delay, self.first_delay * 2 ** (retry - 1))
 
     def within(self, seconds: float) -> RetryPolicy:
-        """This policy with its total time budget cut to at most `seconds`."""
+        """This policy with its total time budget cut to at most `seconds`.
+
+        Parameters
+        ----------
+        seconds : float
+            The largest total time budget allowed.
+
+        Returns
+        -------
+        RetryPolicy
+            A copy with `total_seconds` the smaller of its own and `seconds`.
+        """
         return RetryPolicy(self.attempts, self.first_delay, self.max_delay, min(self.total_seconds, seconds))
 
 
 def status_is_transient(status: int | None) -> bool:
-    """True for HTTP statuses that a later attempt may not see (timeouts, throttling, 5xx)."""
+    """True for HTTP statuses that a later attempt may not see (timeouts, throttling, 5xx).
+
+    Parameters
+    ----------
+    status : int or None
+        An HTTP status code, or None when there was none.
+
+    Returns
+    -------
+    bool
+        True for 408, 425, 429 and every 5xx status.
+    """
     return status is not None and (status in TRANSIENT_STATUS or 500 <= status < 600)
 
 
 def is_transient(error: BaseException) -> bool:
-    """True if `error` is a timeout, a connection failure or a transient HTTP status."""
+    """True if `error` is a timeout, a connection failure or a transient HTTP status.
+
+    Parameters
+    ----------
+    error : BaseException
+        The failure to classify.
+
+    Returns
+    -------
+    bool
+        True for `TransientFailure`, connection resets and timeouts from every network layer, S3
+        throttling or internal-error codes, and GraphQL, requests or botocore answers with a
+        transient HTTP status (see `status_is_transient`).
+    """
     if isinstance(error, (TransientFailure, *TRANSIENT_ERRORS)):
         return True
     if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in TRANSIENT_S3_CODES:
@@ -138,7 +184,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def requested_pause(error: BaseException) -> float:
-    """The pause the server asked for with `error` (Retry-After over HTTP or S3), else 0."""
+    """The pause the server asked for with `error` (Retry-After over HTTP or S3), else 0.
+
+    Parameters
+    ----------
+    error : BaseException
+        A failure, possibly carrying a Retry-After (a `TransientFailure` or a botocore `ClientError`).
+
+    Returns
+    -------
+    float
+        The requested pause in seconds, or 0.0 if none was asked for or it was unreadable.
+    """
     if isinstance(error, TransientFailure):
         return error.retry_after or 0.0
     if isinstance(error, ClientError):
@@ -158,6 +215,32 @@ def call_with_retry(
 
     The pause before a retry is the backoff delay or the server's Retry-After, whichever is longer;
     a pause that would end past the policy's total time is not taken.
+
+    Parameters
+    ----------
+    action : Callable[[], T]
+        The call to make; it takes no arguments.
+    policy : RetryPolicy
+        Attempts, backoff delays and total time budget.
+    subject : str
+        What is being attempted, named in the `RetriesExhausted` message.
+    sleep : Callable[[float], None], optional
+        How to pause (default `time.sleep`).
+    clock : Callable[[], float], optional
+        A monotonic clock in seconds (default `time.monotonic`).
+
+    Returns
+    -------
+    T
+        What `action` returned on its first successful attempt.
+
+    Raises
+    ------
+    RetriesExhausted
+        If a transient failure (see `is_transient`) occurs on the last allowed attempt, or the next
+        pause would exceed the time budget; it is chained to the last failure.
+    Exception
+        Any non-transient failure of `action`, re-raised at once.
     """
     started = clock()
     attempt = 0

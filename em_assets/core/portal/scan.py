@@ -37,6 +37,39 @@ def scan_new_tomograms(
     """Page through followed tomograms after `after_id` until the end, the budget or `max_new`.
 
     At least one page is read; a complete scan returns `next_after_id` 0 so the next one starts over.
+    Request timeouts and retries are cut to the budget (at least one second).
+
+    Parameters
+    ----------
+    settings : PortalSettings
+        The portal's URL, request timeout and retry policy.
+    filters : PortalFilters
+        Which tomograms are followed.
+    known : Set[str]
+        Partition keys already registered; these are not reported as new.
+    after_id : int, optional
+        Start after this tomogram id (default 0: from the start).
+    budget_seconds : float, optional
+        Time after which no further page is requested (default 25).
+    page_size : int, optional
+        Tomograms per query (default 100).
+    max_new : int, optional
+        Stop after a page that brings the count of new keys to at least this many (default 200).
+    clock : Callable[[], float], optional
+        A monotonic clock in seconds (default `time.monotonic`).
+
+    Returns
+    -------
+    ScanStep
+        The new partition keys, where the next scan starts, whether the scan completed, and how many
+        pages and tomograms were read.
+
+    Raises
+    ------
+    InputError
+        If the portal rejects a query or fails permanently.
+    RetriesExhausted
+        If transient failures outlast the (cut) retry policy.
     """
     deadline = clock() + budget_seconds
     bounded = replace(

@@ -41,7 +41,20 @@ class ChunkBatch:
 
     @classmethod
     def sorted(cls, records: Iterable[ChunkRecord], failures: Iterable[ChunkFailure]) -> ChunkBatch:
-        """The batch of `records` and `failures`, each sorted by synapse id."""
+        """The batch of `records` and `failures`, each sorted by synapse id.
+
+        Parameters
+        ----------
+        records : Iterable[ChunkRecord]
+            The records of the synapses processed.
+        failures : Iterable[ChunkFailure]
+            The synapses that could not be processed.
+
+        Returns
+        -------
+        ChunkBatch
+            Both collections as tuples sorted by synapse id.
+        """
         return cls(
             records=tuple(sorted(records, key=lambda record: record.synapse_id)),
             failures=tuple(sorted(failures, key=lambda failure: failure.synapse_id)),
@@ -69,6 +82,28 @@ def process_chunk_pairs(
     and the others carry on. With `map_batches` (e.g. `em_assets.core.parallel.dask_map(client)`)
     the pairs go out in batches of `batch_size`, one task each, instead of to local threads; the
     records and failures are the same.
+
+    Parameters
+    ----------
+    pairs : Iterable[ChunkPair]
+        The EM/mask pairs to process; consumed lazily.
+    out_dir : Path
+        Where the tensors are written; created if missing.
+    settings : PreprocessingSettings
+        The preprocessing settings.
+    max_workers : int, optional
+        Local threads to use; 0 or less means one per available core (default 0).
+    on_done : Callable[[int], None] or None, optional
+        Called with the number of pairs finished so far (records plus failures) as they finish.
+    map_batches : OrderedMap or None, optional
+        Where to run batches instead of local threads; None for local threads.
+    batch_size : int, optional
+        Pairs per task with `map_batches` (at least 1; default 16).
+
+    Returns
+    -------
+    ChunkBatch
+        The records of the tensors written and the failures, each sorted by synapse id.
     """
     if map_batches is not None:
         return _process_on(map_batches, pairs, out_dir, settings, batch_size, on_done)

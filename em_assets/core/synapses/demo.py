@@ -114,7 +114,22 @@ def _plant_cutouts(em: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def synthetic_synapse_chunk(seed: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """One deterministic synapse: uint8 EM and uint8 mask (1 pre, 2 cleft, 3 post), both (size,) * 3."""
+    """One deterministic synapse: uint8 EM and uint8 mask (1 pre, 2 cleft, 3 post), both (size,) * 3.
+
+    Even seeds also get alignment cutouts (zeroed corners of a few central sections).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the random generator; the same seed gives the same chunk.
+    size : int, optional
+        The edge length of the cubic volumes in voxels (default 256).
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        The EM volume and the label mask, both uint8 of shape (size, size, size), axes (x, y, z).
+    """
     rng = np.random.default_rng(seed)
     shape = _random_shape(rng, size)
     em = np.empty((size, size, size), dtype=np.uint8)
@@ -133,6 +148,20 @@ def write_demo_em_datasets(landing_em: Path, chunks_per_dataset: int = 7, size: 
 
     Ids keep leading zeros, and `SHARED_SYNAPSE_ID` is written identically into every dataset.
     A dataset folder that exists already is left as it is, so sensors do not see it change.
+
+    Parameters
+    ----------
+    landing_em : Path
+        The EM landing folder that receives one folder per demo dataset.
+    chunks_per_dataset : int, optional
+        Synapses per dataset, the shared one included (default 7).
+    size : int, optional
+        The edge length of every chunk in voxels (default 256).
+
+    Returns
+    -------
+    list[Path]
+        The dataset folders, written now or already present, in `DEMO_DATASETS` order.
     """
     written = []
     for dataset, mask_suffix, first_id in DEMO_DATASETS:

@@ -31,7 +31,26 @@ class ChunkBuffers:
         self._buffers: dict[str, np.ndarray] = {}
 
     def take(self, name: str, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.ndarray:
-        """An uninitialised array of `shape` and `dtype` backed by the buffer `name`."""
+        """An uninitialised array of `shape` and `dtype` backed by the buffer `name`.
+
+        The buffer grows when it is too small; the view stays valid until the next `take` of `name`.
+
+        Parameters
+        ----------
+        name : str
+            The buffer to use.
+        shape : tuple[int, ...]
+            The array's shape.
+        dtype : numpy.dtype
+            The array's dtype (anything `numpy.dtype` accepts).
+        order : str, optional
+            Memory layout, "C" or "F" (default "C").
+
+        Returns
+        -------
+        numpy.ndarray
+            A view of the buffer with that shape, dtype and order; its contents are undefined.
+        """
         dtype = np.dtype(dtype)
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         buffer = self._buffers.get(name)
@@ -46,7 +65,20 @@ class ChunkBuffers:
 
 
 def chunk_subject(synapse_id: str, path: Path) -> str:
-    """How errors name a chunk file: the synapse and the file."""
+    """How errors name a chunk file: the synapse and the file.
+
+    Parameters
+    ----------
+    synapse_id : str
+        The synapse's id.
+    path : Path
+        The chunk file.
+
+    Returns
+    -------
+    str
+        `synapse <id> (<path>)`.
+    """
     return f"synapse {synapse_id} ({path})"
 
 
@@ -56,6 +88,29 @@ def read_npy(
     """Read a plain `.npy` array; pickled objects, bad headers and truncated data raise InputError.
 
     With `buffers`, the array is read into the reusable buffer `slot` (valid until its next use).
+
+    Parameters
+    ----------
+    path : Path
+        The `.npy` file; a symbolic link is refused.
+    synapse_id : str
+        The synapse the file belongs to, named in errors.
+    buffers : ChunkBuffers or None, optional
+        Reusable buffers to read into; None to allocate a new array.
+    slot : str, optional
+        The name of the buffer in `buffers` to use (default "npy").
+
+    Returns
+    -------
+    numpy.ndarray
+        The array with the header's shape, dtype and memory order.
+
+    Raises
+    ------
+    InputError
+        If the file is a symbolic link or cannot be opened or read, lacks the NUMPY magic string, has
+        an unsupported format version, an unreadable header or a negative dimension, holds pickled
+        objects, or has less data than its header promises.
     """
     subject = chunk_subject(synapse_id, path)
     try:
@@ -96,7 +151,23 @@ def read_npy(
 
 
 def open_no_follow(path: Path) -> BinaryIO:
-    """Open `path` for binary reading, refusing (ELOOP) if its last component is a symbolic link."""
+    """Open `path` for binary reading, refusing (ELOOP) if its last component is a symbolic link.
+
+    Parameters
+    ----------
+    path : Path
+        The file to open.
+
+    Returns
+    -------
+    BinaryIO
+        The open file.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened; `errno.ELOOP` if its last component is a symbolic link.
+    """
     return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
 
@@ -108,7 +179,28 @@ def _check_volume(array: np.ndarray, subject: str, role: str) -> None:
 
 
 def load_em_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
-    """The EM volume of one synapse: a 3-D uint8 array (x, y, z)."""
+    """The EM volume of one synapse: a 3-D uint8 array (x, y, z).
+
+    Parameters
+    ----------
+    path : Path
+        The EM `.npy` file.
+    synapse_id : str
+        The synapse's id, named in errors.
+    buffers : ChunkBuffers or None, optional
+        Reusable buffers to read into (buffer "em"); None to allocate.
+
+    Returns
+    -------
+    numpy.ndarray
+        The EM volume.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read as a plain `.npy` (see `read_npy`), or the array is not 3-D, is
+        empty, or is not uint8.
+    """
     em = read_npy(path, synapse_id, buffers, "em")
     subject = chunk_subject(synapse_id, path)
     _check_volume(em, subject, "EM")
@@ -118,7 +210,28 @@ def load_em_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = No
 
 
 def load_mask_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = None) -> np.ndarray:
-    """The label mask of one synapse: a 3-D integer array with labels 0-3 (`MASK_LABELS`)."""
+    """The label mask of one synapse: a 3-D integer array with labels 0-3 (`MASK_LABELS`).
+
+    Parameters
+    ----------
+    path : Path
+        The mask `.npy` file.
+    synapse_id : str
+        The synapse's id, named in errors.
+    buffers : ChunkBuffers or None, optional
+        Reusable buffers to read into (buffer "mask"); None to allocate.
+
+    Returns
+    -------
+    numpy.ndarray
+        The label mask.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read as a plain `.npy` (see `read_npy`), or the array is not 3-D, is
+        empty, does not hold integers, or holds labels outside 0-3 (the first ten are named).
+    """
     mask = read_npy(path, synapse_id, buffers, "mask")
     subject = chunk_subject(synapse_id, path)
     _check_volume(mask, subject, "mask")

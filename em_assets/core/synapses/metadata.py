@@ -53,7 +53,25 @@ class ChunkRecord:
 
     @classmethod
     def from_dict(cls, row: dict) -> ChunkRecord:
-        """Read a record written by `to_dict`."""
+        """Read a record written by `to_dict`.
+
+        Parameters
+        ----------
+        row : dict
+            A mapping with every field of `ChunkRecord`; values are converted to str or int.
+
+        Returns
+        -------
+        ChunkRecord
+            The record.
+
+        Raises
+        ------
+        KeyError
+            If a field is missing.
+        ValueError
+            If a volume or count is not an integer.
+        """
         return cls(
             synapse_id=str(row["synapse_id"]),
             filename=str(row["filename"]),
@@ -65,7 +83,18 @@ class ChunkRecord:
 
 
 def metadata_table(records: Iterable[ChunkRecord]) -> pd.DataFrame:
-    """The notebook's metadata frame, rows sorted by synapse id (as strings)."""
+    """The notebook's metadata frame, rows sorted by synapse id (as strings).
+
+    Parameters
+    ----------
+    records : Iterable[ChunkRecord]
+        The records of the processed synapses.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record with the columns `META_COLUMNS` and dtypes `META_DTYPES`.
+    """
     rows = sorted(records, key=lambda record: record.synapse_id)
     return pd.DataFrame(
         {
@@ -76,7 +105,20 @@ def metadata_table(records: Iterable[ChunkRecord]) -> pd.DataFrame:
 
 
 def write_meta_csv(records: Iterable[ChunkRecord], target: Path) -> pd.DataFrame:
-    """Write `meta.csv` atomically (same bytes as the notebook's `to_csv(index=False)`)."""
+    """Write `meta.csv` atomically (same bytes as the notebook's `to_csv(index=False)`).
+
+    Parameters
+    ----------
+    records : Iterable[ChunkRecord]
+        The records of the processed synapses.
+    target : Path
+        The CSV file to write.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written (see `metadata_table`).
+    """
     table = metadata_table(records)
     with atomic_file(target) as tmp:
         table.to_csv(tmp, index=False)
@@ -84,7 +126,23 @@ def write_meta_csv(records: Iterable[ChunkRecord], target: Path) -> pd.DataFrame
 
 
 def read_meta_csv(path: Path) -> pd.DataFrame:
-    """Read a `meta.csv` keeping synapse ids and file names as strings (leading zeros survive)."""
+    """Read a `meta.csv` keeping synapse ids and file names as strings (leading zeros survive).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns `META_COLUMNS` in that order, with dtypes `META_DTYPES`; other columns dropped.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or parsed as CSV, or lacks one of `META_COLUMNS`.
+    """
     try:
         table = pd.read_csv(path, dtype={"synapse_id": str, "filename": str}, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError) as error:
@@ -305,6 +363,17 @@ def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
 
 
 def read_merged_csv(path: Path) -> pd.DataFrame:
-    """Read a merged CSV back with ids, names and paths as strings."""
+    """Read a merged CSV back with ids, names and paths as strings.
+
+    Parameters
+    ----------
+    path : Path
+        A CSV with the columns `MERGED_COLUMNS`, as the merge writes it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with dtypes `MERGED_DTYPES`.
+    """
     text_columns = {column: str for column in ("dataset", "synapse_id", "filename", "path")}
     return pd.read_csv(path, dtype=text_columns, keep_default_na=False).astype(MERGED_DTYPES)

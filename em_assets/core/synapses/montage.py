@@ -19,7 +19,19 @@ OVERLAY_ALPHA = 0.35
 
 
 def overlay_central_section(tensor: np.ndarray) -> np.ndarray:
-    """RGB image (y, x, 3) of the central section: EM in grey, mask labels tinted."""
+    """RGB image (y, x, 3) of the central section: EM in grey, mask labels tinted.
+
+    Parameters
+    ----------
+    tensor : numpy.ndarray
+        A processed tensor (C, X, Y, Z) of uint8: channel 0 is EM, the last channel the label mask.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 RGB values in [0, 1] of the section `Z // 2`, labels 1-3 blended with
+        `LABEL_COLOURS` at `OVERLAY_ALPHA`.
+    """
     z = tensor.shape[-1] // 2
     em = tensor[0, :, :, z].T.astype(np.float32) / 255.0
     labels = tensor[-1, :, :, z].T
@@ -31,7 +43,20 @@ def overlay_central_section(tensor: np.ndarray) -> np.ndarray:
 
 
 def render_montage(tensors: Sequence[tuple[str, Path]], dpi: int = 72) -> bytes:
-    """PNG bytes of one panel per `(synapse_id, tensor path)`, titled with the synapse id."""
+    """PNG bytes of one panel per `(synapse_id, tensor path)`, titled with the synapse id.
+
+    Parameters
+    ----------
+    tensors : Sequence[tuple[str, Path]]
+        The synapse ids and the `.npy` tensor files to show, one panel each, left to right.
+    dpi : int, optional
+        The resolution of the figure (default 72).
+
+    Returns
+    -------
+    bytes
+        The PNG image (without a Software entry in its metadata).
+    """
     figure = Figure(figsize=(2.5 * max(len(tensors), 1), 2.75), dpi=dpi)
     FigureCanvasAgg(figure)
     for index, (synapse_id, path) in enumerate(tensors):

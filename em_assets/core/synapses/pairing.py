@@ -44,7 +44,18 @@ class ChunkPairing:
 
     def to_json(self, relative_to: Path | None = None) -> str:
         """The pairing as JSON, with file names relative to the dataset folder (and that folder
-        relative to `relative_to`, if given and below it, so the record is the same in every home)."""
+        relative to `relative_to`, if given and below it, so the record is the same in every home).
+
+        Parameters
+        ----------
+        relative_to : Path or None, optional
+            A folder to express `dataset_dir` relative to; ignored if None or not above it.
+
+        Returns
+        -------
+        str
+            The pairing as indented JSON.
+        """
         inside = relative_to is not None and self.dataset_dir.is_relative_to(relative_to)
         return json.dumps(
             {
@@ -67,7 +78,27 @@ class ChunkPairing:
 
     @classmethod
     def from_json(cls, text: str, base: Path | None = None) -> ChunkPairing:
-        """Read a pairing written by `to_json` (a relative dataset folder is resolved against `base`)."""
+        """Read a pairing written by `to_json` (a relative dataset folder is resolved against `base`).
+
+        Parameters
+        ----------
+        text : str
+            The JSON `to_json` wrote.
+        base : Path or None, optional
+            The folder a relative `dataset_dir` is joined to; None for the current folder.
+
+        Returns
+        -------
+        ChunkPairing
+            The pairing with absolute (or `base`-relative) file paths.
+
+        Raises
+        ------
+        ValueError
+            If `text` is not JSON (`json.JSONDecodeError`).
+        KeyError
+            If a required field is missing.
+        """
         data = json.loads(text)
         root = Path(base or "") / data["dataset_dir"]
         return cls(
@@ -84,7 +115,18 @@ class ChunkPairing:
 
 
 def npy_files(folder: Path) -> list[Path]:
-    """The `.npy` files and links directly inside `folder`, sorted by name (sub-folders ignored)."""
+    """The `.npy` files and links directly inside `folder`, sorted by name (sub-folders ignored).
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to list.
+
+    Returns
+    -------
+    list[Path]
+        The regular files and symbolic links named `*.npy`; empty if `folder` is not a folder.
+    """
     if not folder.is_dir():
         return []
     return sorted(

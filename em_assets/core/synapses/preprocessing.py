@@ -48,7 +48,27 @@ class ProcessedChunk:
 
 
 def central_z_range(depth: int, spacing: int, subject: str) -> slice:
-    """The `depth // spacing + 1` central sections, offset `(depth - target) // 2`."""
+    """The `depth // spacing + 1` central sections, offset `(depth - target) // 2`.
+
+    Parameters
+    ----------
+    depth : int
+        The number of z sections of the chunk.
+    spacing : int
+        The axial to sagittal spacing (at least 1).
+    subject : str
+        What the chunk is, named in errors.
+
+    Returns
+    -------
+    slice
+        The range of z sections kept.
+
+    Raises
+    ------
+    InputError
+        If the chunk has fewer sections than the crop needs.
+    """
     target = depth // spacing + 1
     if target > depth:
         raise InputError(subject, f"Z={depth} is too small to crop to {target} sections")
@@ -60,6 +80,20 @@ def cutout_sections(em_xyz: np.ndarray, threshold: float, scratch: np.ndarray | 
     """Per section, whether the fraction of EM pixels equal to 0 exceeds `threshold`.
 
     `em_xyz` must be C-contiguous; `scratch`, if given, is a bool array of its shape to reuse.
+
+    Parameters
+    ----------
+    em_xyz : numpy.ndarray
+        The EM volume, axes (x, y, z).
+    threshold : float
+        The fraction of zero pixels above which a section counts as cut out.
+    scratch : numpy.ndarray or None, optional
+        A reusable bool array of the shape of `em_xyz`; None to allocate one when needed.
+
+    Returns
+    -------
+    numpy.ndarray
+        A bool array with one entry per z section.
     """
     width, height, depth = em_xyz.shape
     zeros_z = np.zeros(depth, dtype=np.int64)
@@ -79,6 +113,31 @@ def preprocess_chunk(
     """Crop z, zero the cutout sections of the EM and stack the channels as uint8.
 
     With `buffers`, the tensor lives in a reusable buffer (valid until the next chunk).
+
+    Parameters
+    ----------
+    synapse_id : str
+        The synapse's id, named in errors.
+    em : numpy.ndarray
+        The EM volume, uint8, axes (x, y, z).
+    mask : numpy.ndarray
+        The label mask, same shape as `em`.
+    settings : PreprocessingSettings
+        Cutout threshold, axial to sagittal spacing and optional cut-EM channel label groups.
+    buffers : ChunkBuffers or None, optional
+        Reusable buffers for the tensor and scratch arrays; None for fresh ones.
+
+    Returns
+    -------
+    ProcessedChunk
+        The (C, X, Y, Zc) uint8 tensor (EM or one cut-EM channel per label group, then the mask),
+        the number of cutout sections, and the pre-synaptic, post-synaptic and cleft volumes (voxel
+        counts in the crop times the spacing).
+
+    Raises
+    ------
+    InputError
+        If `em` and `mask` differ in shape, or the chunk is too shallow to crop.
     """
     subject = f"synapse {synapse_id}"
     if em.shape != mask.shape:
@@ -112,14 +171,52 @@ def preprocess_chunk(
 
 
 def tensor_filename(synapse_id: str, shape: tuple[int, ...]) -> str:
-    """`{synapse_id}__{C}_{X}_{Y}_{Zc}.npy`, as the notebook names its outputs."""
+    """`{synapse_id}__{C}_{X}_{Y}_{Zc}.npy`, as the notebook names its outputs.
+
+    Parameters
+    ----------
+    synapse_id : str
+        The synapse's id.
+    shape : tuple[int, ...]
+        The tensor's shape.
+
+    Returns
+    -------
+    str
+        The tensor's file name.
+    """
     return f"{synapse_id}__{'_'.join(str(size) for size in shape)}.npy"
 
 
 def process_chunk_pair(
     pair: ChunkPair, out_dir: Path, settings: PreprocessingSettings, buffers: ChunkBuffers | None = None
 ) -> ChunkRecord:
-    """Load, check and preprocess one synapse, write its tensor atomically and return its record."""
+    """Load, check and preprocess one synapse, write its tensor atomically and return its record.
+
+    Parameters
+    ----------
+    pair : ChunkPair
+        The synapse's id and its EM and mask files.
+    out_dir : Path
+        The existing folder the tensor is written to, named by `tensor_filename`.
+    settings : PreprocessingSettings
+        The preprocessing settings.
+    buffers : ChunkBuffers or None, optional
+        Reusable buffers for reading and processing; None for fresh ones.
+
+    Returns
+    -------
+    ChunkRecord
+        The tensor's file name and the synapse's statistics.
+
+    Raises
+    ------
+    InputError
+        If the EM or mask file is unreadable or invalid (see `load_em_chunk`, `load_mask_chunk`) or
+        preprocessing refuses them (see `preprocess_chunk`).
+    OSError
+        If the tensor cannot be written.
+    """
     input_buffers = ChunkBuffers() if buffers is None else buffers
     em = load_em_chunk(pair.em_path, pair.synapse_id, input_buffers)
     mask = load_mask_chunk(pair.mask_path, pair.synapse_id, input_buffers)
