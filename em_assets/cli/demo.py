@@ -70,6 +70,20 @@ def print_synapse_summary(layout: StoreLayout) -> None:
         print(f"  {dataset}: {count} chunks")
 
 
+def print_next_steps(layout: StoreLayout, keys: list[str]) -> None:
+    """Where to look next: the Dagster UI, the local viewer, the stored URL (never the URL itself)."""
+    steps = [("make dev", "the Dagster UI on this history: pictures, checks, lineage")]
+    if keys:
+        steps += [
+            (f"em-assets view {keys[0]}", "the tomogram in Neuroglancer with its computed limits"),
+            (str(layout.url_file(keys[0])), "its shareable Neuroglancer URL"),
+        ]
+    width = max(len(command) for command, _ in steps)
+    print("\nWhere to look next:")
+    for command, meaning in steps:
+        print(f"  {command:<{width}}  {meaning}")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
     layout = StoreLayout(default_home())
@@ -89,9 +103,5 @@ def run_demo(args: argparse.Namespace) -> int:
     print_synapse_summary(layout)
     failed = [o for o in outcomes if not o.success]
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")
-    print("\nWhere to look next:")
-    print("  make dev                      the Dagster UI on this history (pictures, checks, lineage)")
-    if keys:
-        print(f"  em-assets view {keys[0]:<15} the tomogram in Neuroglancer with its computed limits")
-        print(f"  {layout.url_file(keys[0])}  its shareable Neuroglancer URL")
+    print_next_steps(layout, keys)
     return 1 if failed else 0
