@@ -43,7 +43,7 @@ def _limits(low: float, high: float) -> str:
 
 
 def print_summary(layout: StoreLayout, keys: list[str]) -> None:
-    """The final table: each tomogram's limits and status, then the Neuroglancer URLs."""
+    """The final table: each tomogram's status and limits (the viewer URLs stay in the store and the UI)."""
     table = build_tomogram_catalog(layout, keys)
     rows = pd.DataFrame(
         {
@@ -55,9 +55,6 @@ def print_summary(layout: StoreLayout, keys: list[str]) -> None:
     )
     print()
     print(rows.to_string(index=False))
-    print("\nNeuroglancer URLs (local sources need `em-assets view` running):")
-    for key, url in zip(table["key"], table["url"]):
-        print(f"  {key}: {url if isinstance(url, str) else '-'}")
 
 
 def print_synapse_summary(layout: StoreLayout) -> None:
@@ -71,6 +68,20 @@ def print_synapse_summary(layout: StoreLayout) -> None:
     print(f"\nSynapse chunks: {len(table)} training tensors in {merged}")
     for dataset, count in counts.items():
         print(f"  {dataset}: {count} chunks")
+
+
+def print_next_steps(layout: StoreLayout, keys: list[str]) -> None:
+    """Where to look next: the Dagster UI, the local viewer, the stored URL (never the URL itself)."""
+    steps = [("make dev", "the Dagster UI on this history: pictures, checks, lineage")]
+    if keys:
+        steps += [
+            (f"em-assets view {keys[0]}", "the tomogram in Neuroglancer with its computed limits"),
+            (str(layout.url_file(keys[0])), "its shareable Neuroglancer URL"),
+        ]
+    width = max(len(command) for command, _ in steps)
+    print("\nWhere to look next:")
+    for command, meaning in steps:
+        print(f"  {command:<{width}}  {meaning}")
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -87,9 +98,10 @@ def run_demo(args: argparse.Namespace) -> int:
         with mock.patch.dict(os.environ, {LANDING_QUIET_VARIABLE: "0"}):  # the demo's items are complete
             outcomes += _step(3 + offset, total, f"ticking {sensor} and running its requests", lambda s=sensor: run_sensor_once(defs, instance, s).outcomes)
     outcomes += _step(total, total, "refreshing the catalogues (automation conditions)", lambda: run_automation_once(defs, instance, baseline.cursor).outcomes)
-    print_summary(layout, instance.get_dynamic_partitions(tomogram_partitions.name))
+    keys = sorted(instance.get_dynamic_partitions(tomogram_partitions.name))
+    print_summary(layout, keys)
     print_synapse_summary(layout)
     failed = [o for o in outcomes if not o.success]
     print(f"\n{len(outcomes) - len(failed)} runs succeeded, {len(failed)} failed. Dagster home: {instance.root_directory}")
-    print("Open the UI on this history with `make dev`.")
+    print_next_steps(layout, keys)
     return 1 if failed else 0

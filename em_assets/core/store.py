@@ -19,6 +19,8 @@ TOMOGRAM_ZARR = "tomogram.zarr"
 TOMOGRAM_RECORD = "info.json"
 LIMITS_FILE = "limits.json"
 CONTRAST_PLOT = "contrast.png"
+CONTRAST_SLICES = "contrast_slices.png"  # the central slice drawn with each method's limits
+CENTRAL_SLICES = "central_slices.png"  # raw_tomogram: central xy and xz slices, robust percentiles
 STATE_FILE = "state.json"
 URL_FILE = "url.txt"
 PAIRING_FILE = "pairing.json"
@@ -237,6 +239,10 @@ class StoreLayout:
         """
         return self.published(self.raw_tomogram_dir(key)) / TOMOGRAM_ZARR
 
+    def central_slices_file(self, key: str) -> Path:
+        """The central xy and xz slices picture of tomogram `key` (asset `raw_tomogram`)."""
+        return self.published(self.raw_tomogram_dir(key)) / CENTRAL_SLICES
+
     def portal_mirror_dir(self, key: str) -> Path:
         """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it.
 
@@ -340,6 +346,10 @@ class StoreLayout:
             If `key` is not a valid partition key (see `validate_partition_key`).
         """
         return self.published(self.contrast_limits_dir(key)) / CONTRAST_PLOT
+
+    def contrast_slices_file(self, key: str) -> Path:
+        """The central slice of tomogram `key` drawn with each contrast method's limits."""
+        return self.published(self.contrast_limits_dir(key)) / CONTRAST_SLICES
 
     def neuroglancer_state_dir(self, key: str) -> Path:
         """Folder of asset `neuroglancer_state` for tomogram `key`.

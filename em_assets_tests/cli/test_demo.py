@@ -19,8 +19,12 @@ def test_demo_materialises_every_partition_with_checks_passing(isolated_homes: P
     assert sorted(catalog["key"]) == sorted(demo.name for demo in DEMO_TOMOGRAMS)
     assert set(catalog["status"]) == {"complete"}
     assert set(catalog["source_format"]) == {"ome-zarr", "mrc"}
-    for url in catalog["url"]:
-        assert url.startswith("https://neuroglancer-demo.appspot.com/#!") and url in output
+    for key, url in zip(catalog["key"], catalog["url"]):
+        assert url.startswith("https://neuroglancer-demo.appspot.com/#!")
+        assert layout.url_file(key).read_text().strip() == url
+    assert "https://" not in output  # URLs live in the store and the UI, not in the terminal
+    first = min(catalog["key"])
+    assert "make dev" in output and f"em-assets view {first}" in output
 
     instance = dg.DagsterInstance.get()
     datasets = instance.get_dynamic_partitions("em_dataset")

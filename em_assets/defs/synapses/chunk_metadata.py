@@ -42,7 +42,14 @@ def rows_match_tensors(table: pd.DataFrame, tensor_dir: Path) -> dg.AssetCheckRe
 @em_dataset_asset(
     deps=[processed_chunks],
     kinds={"pandas", "csv"},
-    check_specs=[dg.AssetCheckSpec(ROWS_MATCH_CHECK, asset="chunk_metadata", blocking=True)],
+    check_specs=[
+        dg.AssetCheckSpec(
+            ROWS_MATCH_CHECK,
+            asset="chunk_metadata",
+            blocking=True,
+            description="Fails unless synapse ids are unique and every row's tensor file exists.",
+        )
+    ],
 )
 def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """The dataset's `meta.csv`: synapse id, tensor file, pre/post/cleft volumes, cutout sections."""

@@ -23,7 +23,24 @@ MONTAGE_PANELS = 4
 MONTAGE_DPI = 100  # about one screen pixel per voxel of a 256-wide chunk, in the PNG file
 PREVIEW_DPI = 48  # the inline preview in the UI: under 100 kB
 ALL_PROCESSED_CHECK = "every_chunk_processed"
-ALL_PROCESSED_CHECK_SPEC = dg.AssetCheckSpec(ALL_PROCESSED_CHECK, asset="processed_chunks", blocking=True)
+ALL_PROCESSED_CHECK_SPEC = dg.AssetCheckSpec(
+    ALL_PROCESSED_CHECK,
+    asset="processed_chunks",
+    blocking=True,
+    description="Fails when any paired chunk could not be read or processed; lists each failed synapse.",
+)
+FAILURES_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("synapse_id", "string", description="the chunk's synapse id"),
+        dg.TableColumn("error", "string", description="why it could not be processed"),
+    ]
+)
+
+
+def failures_table(batch: ChunkBatch) -> dg.MetadataValue:
+    """The failed chunks as a table the UI renders: synapse id and error."""
+    records = [dg.TableRecord({"synapse_id": f.synapse_id, "error": f.error}) for f in batch.failures]
+    return dg.MetadataValue.table(records, schema=FAILURES_SCHEMA)
 
 
 class ChunkProcessingConfig(dg.Config):
@@ -51,7 +68,7 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
         check_name=ALL_PROCESSED_CHECK,
         passed=not batch.failures,
         description="\n".join([f"{len(batch.failures)} of {total} chunks failed", *errors]),
-        metadata={"failed": len(batch.failures), "failures": errors},
+        metadata={"failed": len(batch.failures), "failures": failures_table(batch)},
     )
 
 
@@ -95,6 +112,7 @@ def processed_chunks(
         metadata={
             "chunks": len(batch.records),
             "failed": len(batch.failures),
+            "failures": failures_table(batch),
             "cutout_sections": sum(record.n_cutout_sections for record in batch.records),
             "montage": dg.MetadataValue.md(markdown_image(preview, f"{key}: central sections, mask overlay")),
             "montage_path": dg.MetadataValue.path(str(store.layout.montage_file(key))),

@@ -49,8 +49,19 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
 @em_dataset_asset(
     kinds={"numpy", "json"},
     check_specs=[
-        dg.AssetCheckSpec(HAS_PAIRS_CHECK, asset="raw_em_chunks", blocking=True),
-        dg.AssetCheckSpec(ALL_PAIRED_CHECK, asset="raw_em_chunks", blocking=False),
+        dg.AssetCheckSpec(
+            HAS_PAIRS_CHECK,
+            asset="raw_em_chunks",
+            blocking=True,
+            description="Fails (and blocks processing) when the dataset holds no complete EM/mask pair.",
+        ),
+        dg.AssetCheckSpec(
+            ALL_PAIRED_CHECK,
+            asset="raw_em_chunks",
+            blocking=False,
+            description="Warns about EM files without a mask, masks without EM, misnamed .npy files and "
+            "symbolic links, which are all left out.",
+        ),
     ],
 )
 @input_errors_as_failures()

@@ -5,6 +5,7 @@ import math
 from typing import Literal
 
 import dagster as dg
+import numpy as np
 from pydantic import Field
 
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
@@ -13,18 +14,26 @@ from em_assets.core.contrast.plot import plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
 from em_assets.core.errors import InputError
 from em_assets.core.portal.neuroglancer_config import limits_difference_percent
-from em_assets.core.render import markdown_image
-from em_assets.core.store import CONTRAST_PLOT, LIMITS_FILE
+from em_assets.core.render import INLINE_MAX_BYTES, Panel, markdown_image, panels_png
+from em_assets.core.store import CONTRAST_PLOT, CONTRAST_SLICES, LIMITS_FILE
 from em_assets.core.tomograms.ngff import write_display_window
 from em_assets.core.tomograms.record import TomogramRecord
+from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
+from em_assets.defs.tomograms.raw_tomogram import central_xy
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
 
 LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
-LIMITS_CHECK_SPEC = dg.AssetCheckSpec(LIMITS_CHECK, asset="contrast_limits", blocking=True)
+LIMITS_CHECK_SPEC = dg.AssetCheckSpec(
+    LIMITS_CHECK,
+    asset="contrast_limits",
+    blocking=True,
+    description="Fails (and blocks the viewer state) unless every method's limits are finite, ordered "
+    "(low < high) and inside the data range.",
+)
 PORTAL_CHECK = "limits_near_the_portal_published_limits"
 PORTAL_TOLERANCE_PERCENT = 10.0
 ROBUST_QUANTILES = (0.001, 0.999)
@@ -56,6 +65,14 @@ class ContrastConfig(dg.Config):
     limits_3d: Method = "gmm"
     percentile_low: float = Field(DEFAULT_PERCENTILES[0], ge=0, lt=100, description="Percentile method's low percentile.")
     percentile_high: float = Field(DEFAULT_PERCENTILES[1], gt=0, le=100, description="Percentile method's high percentile.")
+
+
+def method_panels(slice_xy: np.ndarray, report: ContrastReport) -> list[Panel]:
+    """The same slice once per contrast method, each drawn between that method's limits."""
+    return [
+        Panel(f"{method} [{low:.4g}, {high:.4g}]", slice_xy, (low, high))
+        for method, (low, high) in report.by_method().items()
+    ]
 
 
 def limits_check(report: ContrastReport) -> dg.AssetCheckResult:
@@ -143,6 +160,9 @@ def contrast_limits(
         }
         (staged.path / LIMITS_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
         (staged.path / CONTRAST_PLOT).write_bytes(plot)
+        panels = method_panels(central_xy(open_multiscale(store.layout.tomogram_zarr(key)).array(0)), report)
+        (staged.path / CONTRAST_SLICES).write_bytes(panels_png(panels))
+        slices_preview = panels_png(panels, max_bytes=INLINE_MAX_BYTES)
         record = TomogramRecord.load(store.layout.published(store.layout.raw_tomogram_dir(key)))
         histogram = summary.widest.histogram
         robust = (float(histogram.quantile(ROBUST_QUANTILES[0])), float(histogram.quantile(ROBUST_QUANTILES[1])))
@@ -168,6 +188,9 @@ def contrast_limits(
             "limits_2d": config.limits_2d,
             "limits_3d": config.limits_3d,
             "plot": dg.MetadataValue.md(markdown_image(plot, f"{key} contrast limits")),
+            "plot_path": dg.MetadataValue.path(str(store.layout.contrast_plot_file(key))),
+            "slices": dg.MetadataValue.md(markdown_image(slices_preview, f"{key} central slice with each method's limits")),
+            "slices_path": dg.MetadataValue.path(str(store.layout.contrast_slices_file(key))),
             "path": dg.MetadataValue.path(str(store.layout.limits_file(key))),
             **window,
             **published,

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from em_assets.core.contrast.limits import ContrastReport
+from em_assets.core.render import markdown_link
 from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
@@ -14,9 +15,16 @@ from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import NeuroglancerResource, StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
 from em_assets.defs.tomograms.partitions import tomogram_asset
+from em_assets.defs.tomograms.raw_tomogram import public_url_link
 
 STATE_CHECK = "state_parses_and_references_existing_source"
-STATE_CHECK_SPEC = dg.AssetCheckSpec(STATE_CHECK, asset="neuroglancer_state", blocking=True)
+STATE_CHECK_SPEC = dg.AssetCheckSpec(
+    STATE_CHECK,
+    asset="neuroglancer_state",
+    blocking=True,
+    description="Fails unless the written state parses and every layer source is the public zarr or the "
+    "stored copy of the tomogram.",
+)
 
 
 def layer_source(record: TomogramRecord, layout: StoreLayout, viewer: NeuroglancerResource) -> str:
@@ -74,7 +82,9 @@ def neuroglancer_state(
         published = staged.finish(checks, {STATE_CHECK})
     return dg.MaterializeResult(
         metadata={
-            "url": dg.MetadataValue.url(url),
+            "viewer": dg.MetadataValue.md(markdown_link(url, "open in Neuroglancer")),
+            **public_url_link(record),
+            "url_path": dg.MetadataValue.path(str(layout.url_file(key))),
             "layer_source": state["layers"][0]["source"]["url"],
             "state": dg.MetadataValue.json(state),
             "path": dg.MetadataValue.path(str(layout.state_file(key))),

@@ -2,14 +2,23 @@
 
 import os
 import shutil
+from typing import Any
 
 import dagster as dg
 import numpy as np
 
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
-from em_assets.core.render import markdown_image, slice_png
-from em_assets.core.store import TOMOGRAM_ZARR
+from em_assets.core.render import (
+    INLINE_MAX_BYTES,
+    ROBUST_PERCENTILES,
+    Panel,
+    markdown_image,
+    markdown_link,
+    panels_png,
+    robust_limits,
+)
+from em_assets.core.store import CENTRAL_SLICES, TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
 from em_assets.core.tomograms.record import TomogramRecord
@@ -24,6 +33,20 @@ from em_assets.defs.tomograms.partitions import tomogram_asset
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
+
+
+def central_xy(level: Any) -> np.ndarray:
+    """The central xy slice of a (z, y, x) array."""
+    return np.asarray(level[level.shape[0] // 2])
+
+
+def central_slice_panels(level: Any) -> list[Panel]:
+    """The central xy and xz slices of a (z, y, x) array, both between the xy slice's robust percentiles."""
+    xy = central_xy(level)
+    limits = robust_limits(xy)
+    xz = np.asarray(level[:, level.shape[1] // 2, :])
+    percentiles = "-".join(f"{p:g}" for p in ROBUST_PERCENTILES)
+    return [Panel(f"central xy ({percentiles} percentile)", xy, limits), Panel("central xz", xz, limits)]
 
 
 def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
@@ -53,6 +76,21 @@ def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
     ]
 
 
+def links_as_markdown(metadata: dict[str, object]) -> dict[str, object]:
+    """`metadata` with every http(s) URL value shown as a short markdown link named after its key."""
+    return {
+        name: dg.MetadataValue.md(markdown_link(value, name))
+        if isinstance(value, str) and value.startswith(("http://", "https://"))
+        else value
+        for name, value in metadata.items()
+    }
+
+
+def public_url_link(record: TomogramRecord) -> dict[str, dg.MetadataValue]:
+    """A `public_url` entry linking the tomogram's public zarr, when it has one."""
+    return {"public_url": dg.MetadataValue.md(markdown_link(record.public_url, "public zarr"))} if record.public_url else {}
+
+
 def record_metadata(record: TomogramRecord) -> dict[str, object]:
     """What the UI shows of an ingested tomogram."""
     return {
@@ -64,8 +102,8 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
         "translation_angstrom_zyx": str(list(record.translation)),
         **({f"portal_limits_{d}": str(list(pair)) for d, pair in record.portal_limits.items()} if record.portal_limits else {}),
         "levels": dg.MetadataValue.json([{"path": l.path, "shape": list(l.shape)} for l in record.levels]),
-        **({"public_url": dg.MetadataValue.url(record.public_url)} if record.public_url else {}),
-        **{name: dg.MetadataValue.url(url) for name, url in record.links.items()},
+        **public_url_link(record),
+        **{name: dg.MetadataValue.md(markdown_link(url, name)) for name, url in record.links.items()},
         "missing_source_chunks": record.missing_source_chunks,
     }
 
@@ -75,8 +113,18 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
     op_tags=RAW_TOMOGRAM_POD,
     pool=INGEST_POOL,
     check_specs=[
-        dg.AssetCheckSpec(VOLUME_CHECK, asset="raw_tomogram", blocking=True),
-        dg.AssetCheckSpec(NONFINITE_CHECK, asset="raw_tomogram"),
+        dg.AssetCheckSpec(
+            VOLUME_CHECK,
+            asset="raw_tomogram",
+            blocking=True,
+            description="Fails (and blocks the downstream assets) when the volume is not 3-D, has no finite "
+            "voxel or is constant.",
+        ),
+        dg.AssetCheckSpec(
+            NONFINITE_CHECK,
+            asset="raw_tomogram",
+            description="Warns when the volume holds NaN or infinite voxels, which the contrast limits ignore.",
+        ),
     ],
 )
 @input_errors_as_failures()
@@ -95,7 +143,7 @@ def raw_tomogram(
             os.replace(mirror / TOMOGRAM_ZARR, staged.path / TOMOGRAM_ZARR)
             shutil.rmtree(mirror, ignore_errors=True)
             record = portal_record(key, ingest, staged.path)
-            extra = dict(ingest.metadata)
+            extra = links_as_markdown(ingest.metadata)
         else:
             with dask.ordered_map() as map_boxes:
                 if map_boxes is None:
@@ -106,8 +154,9 @@ def raw_tomogram(
                     )
         multiscale = open_multiscale(staged.path / TOMOGRAM_ZARR)
         statistics = statistics or volume_statistics(multiscale.array(0))
-        lowest = multiscale.array(-1)
-        thumbnail = slice_png(np.asarray(lowest[lowest.shape[0] // 2]))
+        panels = central_slice_panels(multiscale.array(0))
+        (staged.path / CENTRAL_SLICES).write_bytes(panels_png(panels))
+        preview = panels_png(panels, max_bytes=INLINE_MAX_BYTES)
         checks = volume_checks(statistics)
         published = staged.finish(checks, {VOLUME_CHECK})
     zarr_path = layout.tomogram_zarr(key)
@@ -119,7 +168,8 @@ def raw_tomogram(
             **record_metadata(record),
             **extra,
             "path": dg.MetadataValue.path(str(zarr_path)),
-            "central_slice": dg.MetadataValue.md(markdown_image(thumbnail, f"{key} central slice")),
+            "central_slices": dg.MetadataValue.md(markdown_image(preview, f"{key} central xy and xz slices")),
+            "central_slices_path": dg.MetadataValue.path(str(layout.central_slices_file(key))),
             "n_nonfinite": statistics.n_nonfinite,
             **published,
         },

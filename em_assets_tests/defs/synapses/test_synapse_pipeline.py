@@ -150,6 +150,10 @@ def test_bad_chunks_fail_the_partition_and_publish_nothing(
     processed = tick.check("cortex-a", "processed_chunks", "every_chunk_processed")
     assert not processed.passed
     assert "synapse 000101" in processed.description and "EM must be uint8" in processed.description
+    table = processed.metadata["failures"]
+    assert [column.name for column in table.schema.columns] == ["synapse_id", "error"]
+    assert [record.data["synapse_id"] for record in table.records] == ["000101"]
+    assert "EM must be uint8" in table.records[0].data["error"]
     paired = tick.check("cortex-a", "raw_em_chunks", "every_file_paired")
     assert not paired.passed and paired.severity == dg.AssetCheckSeverity.WARN
     assert not layout.processed_chunks_dir("cortex-a").exists(), "a failing blocking check publishes nothing"

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from em_assets.core.render import INLINE_MAX_BYTES, MIN_LONG_EDGE, png_size
 from em_assets.core.store import StoreLayout
 from em_assets.dagster_support.local_runs import run_automation_once, run_sensor_once
 from em_assets.defs.tomograms.landing_sensor import tomogram_landing_sensor
@@ -51,6 +52,31 @@ def test_sensor_runs_two_partitions_end_to_end(
             "min": low, "max": high, "start": chosen["2d"]["limits"][0], "end": chosen["2d"]["limits"][1]
         }
     assert _check_passed(instance, "contrast_limits", "limits_near_the_portal_published_limits")
+    _assert_pictures_and_links(instance, layout)
+
+
+def _metadata(instance: dg.DagsterInstance, asset: str, key: str) -> dict:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
+    ).records
+    return records[0].asset_materialization.metadata
+
+
+def _assert_pictures_and_links(instance: dg.DagsterInstance, layout: StoreLayout) -> None:
+    for key in ("small-mrc", "small-zarr"):
+        raw = _metadata(instance, "raw_tomogram", key)
+        limits = _metadata(instance, "contrast_limits", key)
+        for path in (layout.central_slices_file(key), layout.contrast_slices_file(key)):
+            width, height = png_size(path.read_bytes())
+            assert max(width, height) >= MIN_LONG_EDGE, path  # the small tomograms are < 512 px: upscaled
+        assert raw["central_slices_path"].value == str(layout.central_slices_file(key))
+        assert limits["slices_path"].value == str(layout.contrast_slices_file(key))
+        for inline in (raw["central_slices"], limits["slices"], limits["plot"]):
+            assert inline.value.startswith("![") and "data:image/png;base64," in inline.value
+            assert len(inline.value) < INLINE_MAX_BYTES * 4 / 3 + 200  # base64 of at most INLINE_MAX_BYTES
+        state = _metadata(instance, "neuroglancer_state", key)
+        url = layout.url_file(key).read_text().strip()
+        assert state["viewer"].value == f"[open in Neuroglancer](<{url}>)"
 
 
 def test_catalogue_follows_new_partitions(

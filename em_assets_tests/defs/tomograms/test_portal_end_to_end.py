@@ -49,6 +49,8 @@ def test_portal_partition_from_raw_to_state_uses_the_public_zarr(
     for asset in ("raw_tomogram", "sampled_voxels", "contrast_limits", "neuroglancer_state"):
         event = instance.get_latest_materialization_event(dg.AssetKey(asset))
         assert event is not None and event.dagster_event.partition == "portal-773"
+    state_metadata = instance.get_latest_materialization_event(dg.AssetKey("neuroglancer_state")).asset_materialization.metadata
+    assert state_metadata["public_url"].value == f"[public zarr](<{portal.https_url(773)}>)"
 
     published = published_limits(portal.tomograms[773])
     record = TomogramRecord.load(layout.raw_tomogram_dir("portal-773"))
