@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export EM_ASSETS_HOME ?= $(CURDIR)/data
 export DAGSTER_DISABLE_TELEMETRY := 1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: setup demo test dev bench clean
 

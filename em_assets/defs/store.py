@@ -16,7 +16,7 @@ class StoreResource(dg.ConfigurableResource):
 
     @property
     def layout(self) -> StoreLayout:
-        """The folder layout below the configured home (EM_ASSETS_HOME or ./data by default)."""
+        """The folder layout below the configured home (EM_ASSETS_HOME, else the checkout's data/)."""
         return StoreLayout(Path(self.home).resolve() if self.home else default_home())
 
 

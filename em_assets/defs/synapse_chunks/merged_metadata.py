@@ -9,6 +9,7 @@ from em_assets.core.tables import write_table
 from em_assets.defs.store import StoreResource
 from em_assets.defs.synapse_chunks.chunk_metadata import META_FILE, chunk_metadata
 from em_assets.defs.synapse_chunks.partitions import em_dataset_partitions
+from em_assets.defs.table_metadata import table_preview
 
 CONSISTENT_IDS_CHECK = "synapse_ids_consistent_across_datasets"
 PATHS_RESOLVE_CHECK = "tensor_paths_resolve"
@@ -69,7 +70,7 @@ def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> 
             "datasets": sorted(tables),
             "datasets_without_metadata": sorted(set(keys) - set(tables)),
             "dropped_duplicates": merged.dropped_duplicates,
-            "preview": dg.MetadataValue.md(merged.table.head(10).to_markdown(index=False)),
+            "preview": table_preview(merged.table),
             "csv": dg.MetadataValue.path(str(csv_path)),
             "parquet": dg.MetadataValue.path(str(parquet_path)),
         },

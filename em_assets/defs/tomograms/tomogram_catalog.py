@@ -5,6 +5,7 @@ import dagster as dg
 from em_assets.core.tables import write_table
 from em_assets.core.tomogram_catalog import build_tomogram_catalog
 from em_assets.defs.store import StoreResource
+from em_assets.defs.table_metadata import table_preview
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
 from em_assets.defs.tomograms.neuroglancer_state import neuroglancer_state
 from em_assets.defs.tomograms.partitions import tomogram_partitions
@@ -28,7 +29,7 @@ def tomogram_catalog(context: dg.AssetExecutionContext, store: StoreResource) ->
         metadata={
             "dagster/row_count": len(table),
             "complete": int((table["status"] == "complete").sum()),
-            "preview": dg.MetadataValue.md(table.drop(columns=["url"]).to_markdown(index=False)),
+            "preview": table_preview(table.drop(columns=["url"])),
             "csv": dg.MetadataValue.path(str(csv_path)),
             "parquet": dg.MetadataValue.path(str(parquet_path)),
         }
