@@ -10,6 +10,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 # postgres (needs DAGSTER_PG_HOST, DAGSTER_PG_PORT, DAGSTER_PG_USER, DAGSTER_PG_PASSWORD, DAGSTER_PG_DB).
 EM_ASSETS_PROFILE ?= local
 PROFILE := deploy/dagster/$(EM_ASSETS_PROFILE).yaml
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: setup demo test dev bench clean $(DAGSTER_HOME)/dagster.yaml
 

@@ -46,9 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="write the demo data and run the whole pipeline on it")
     demo.set_defaults(handler=_handler("demo", "run_demo"))
-    view = commands.add_parser("view", help="serve the store so Neuroglancer URLs with local sources open")
-    view.add_argument("--host", default=None, help="default: the host of the local data URL")
-    view.add_argument("--port", type=int, default=None, help="default: the port of the local data URL")
+    view = commands.add_parser(
+        "view",
+        help="open a tomogram's stored state in a local Neuroglancer (works offline)",
+        description=(
+            "Serve the store's zarr folders read-only and open PARTITION's stored Neuroglancer state in the "
+            "viewer bundled with the neuroglancer package, served locally: no internet needed for local "
+            "tomograms. Without PARTITION, list the partitions that have a state. The store is below "
+            "EM_ASSETS_HOME, else the source checkout's data/ folder, never the current folder."
+        ),
+    )
+    view.add_argument("partition", nargs="?", metavar="PARTITION", help="the tomogram partition to view; omit to list them")
+    view.add_argument(
+        "--method",
+        choices=("gmm", "cdf", "percentile"),
+        help="show only this contrast method's layer (default: the stored state's visible layer)",
+    )
+    view.add_argument(
+        "--host", default=None, help="address both servers bind to (default: the host of EM_ASSETS_LOCAL_DATA_URL, 127.0.0.1)"
+    )
+    view.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port of the store file server (default: the port of EM_ASSETS_LOCAL_DATA_URL, 8765; 0 picks a free port)",
+    )
+    view.add_argument(
+        "--viewer-port", type=int, default=None, help="port of the local Neuroglancer (default: 8766; 0 picks a free port)"
+    )
     view.set_defaults(handler=_handler("view", "run_view"))
     _add_portal(commands)
     return parser

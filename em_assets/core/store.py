@@ -96,9 +96,41 @@ def is_url(root: str | Path) -> bool:
     return "://" in str(root)
 
 
+def checkout_root() -> Path | None:
+    """The source checkout em_assets runs from (the folder with its pyproject.toml), or None if installed.
+
+    Returns
+    -------
+    Path or None
+        The checkout's root folder, or None when em_assets is installed as a package.
+    """
+    root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and 'name = "em-assets"' in pyproject.read_text():
+        return root
+    return None
+
+
 def default_home() -> Path:
-    """EM_ASSETS_HOME, or ./data when it is not set."""
-    return Path(os.environ.get("EM_ASSETS_HOME", "data")).resolve()
+    """The home folder: EM_ASSETS_HOME, else the source checkout's `data/` folder, never the cwd.
+
+    Returns
+    -------
+    Path
+        The absolute home folder (it may not exist yet).
+
+    Raises
+    ------
+    InputError
+        If EM_ASSETS_HOME is unset and em_assets is installed rather than run from a checkout.
+    """
+    configured = os.environ.get("EM_ASSETS_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    root = checkout_root()
+    if root is None:
+        raise InputError("EM_ASSETS_HOME", "not set: point it at the folder holding landing/ and store/")
+    return root / "data"
 
 
 @dataclass(frozen=True)

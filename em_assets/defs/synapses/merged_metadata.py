@@ -14,6 +14,7 @@ from em_assets.core.synapses.metadata import (
     unresolved_paths,
 )
 from em_assets.dagster_support.publication import publication
+from em_assets.dagster_support.table_metadata import table_preview
 from em_assets.defs.automation import REFRESH_ON_ANY_PARTITION
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.synapses.chunk_metadata import chunk_metadata
@@ -117,7 +118,7 @@ def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> 
             "invalid_dataset_keys": invalid,
             "datasets_not_current": sorted(key for key, lines in problems.items() if lines),
             "dropped_duplicates": merged.dropped_duplicates,
-            "preview": dg.MetadataValue.md(merged.table.head(10).to_markdown(index=False)),
+            "preview": table_preview(merged.table),
             "csv": dg.MetadataValue.path(str(csv_path)),
             "parquet": dg.MetadataValue.path(str(parquet_path)),
             **published,

@@ -5,6 +5,7 @@ import dagster as dg
 from em_assets.core.atomic import write_table_files
 from em_assets.core.tomograms.catalog import build_tomogram_catalog
 from em_assets.dagster_support.publication import publication
+from em_assets.dagster_support.table_metadata import table_preview
 from em_assets.defs.automation import REFRESH_ON_ANY_PARTITION
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
@@ -40,7 +41,7 @@ def tomogram_catalog(context: dg.AssetExecutionContext, store: StoreResource) ->
         metadata={
             "dagster/row_count": len(table),
             "complete": int((table["status"] == "complete").sum()),
-            "preview": dg.MetadataValue.md(table.drop(columns=["url"]).to_markdown(index=False)),
+            "preview": table_preview(table.drop(columns=["url"])),
             "csv": dg.MetadataValue.path(str(csv_path)),
             "parquet": dg.MetadataValue.path(str(parquet_path)),
             **published,
