@@ -156,23 +156,7 @@ class StoreLayout:
         return self.landing / "em"
 
     def em_dataset_landing(self, key: str) -> Path:
-        """The landing folder of EM dataset `key` (validated before the path is built).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            `<em landing>/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The landing folder of EM dataset `key` (validated before the path is built)."""
         return self.em_landing / validate_partition_key(key)
 
     @property
@@ -189,40 +173,11 @@ class StoreLayout:
         return base if partition is None else base / validate_partition_key(partition)
 
     def relative(self, path: Path) -> str:
-        """`path` relative to the store root, with forward slashes (how layer sources and tables name it).
-
-        Parameters
-        ----------
-        path : Path
-            A path below the store root.
-
-        Returns
-        -------
-        str
-            The relative path in POSIX form.
-
-        Raises
-        ------
-        ValueError
-            If `path` is not below the store root.
-        """
+        """`path` relative to the store root, with forward slashes (how layer sources and tables name it)."""
         return path.relative_to(self.store).as_posix()
 
     def published(self, folder: Path) -> Path:
-        """Where readers find the files of asset folder `folder`: itself, or on an object store the
-        version its manifest names (`em_assets.core.shared_store`).
-
-        Parameters
-        ----------
-        folder : Path
-            An asset output folder below the store root (a `Path` or, on an object store, a `UPath`).
-
-        Returns
-        -------
-        Path
-            `folder` itself for a local store; its published version on an object store (see
-            `em_assets.core.shared_store.published_directory`).
-        """
+        """Where readers find the files of asset folder `folder`: itself, or on an object store the"""
         if not is_url(folder):
             return folder
         from em_assets.core.shared_store import published_directory
@@ -230,45 +185,11 @@ class StoreLayout:
         return published_directory(folder)
 
     def raw_tomogram_dir(self, key: str) -> Path:
-        """Folder of asset `raw_tomogram` for tomogram `key`: the zarr and its record.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            `<store>/raw_tomogram/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `raw_tomogram` for tomogram `key`: the zarr and its record."""
         return self._asset_dir("raw_tomogram", key)
 
     def tomogram_zarr(self, key: str) -> Path:
-        """The stored NGFF multiscale of tomogram `key`.
-
-        On an object store this is inside the version the folder's manifest names (see `published`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            The `tomogram.zarr` inside the published `raw_tomogram` folder.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The stored NGFF multiscale of tomogram `key`."""
         return self.published(self.raw_tomogram_dir(key)) / TOMOGRAM_ZARR
 
     def central_slices_file(self, key: str) -> Path:
@@ -276,107 +197,23 @@ class StoreLayout:
         return self.published(self.raw_tomogram_dir(key)) / CENTRAL_SLICES
 
     def portal_mirror_dir(self, key: str) -> Path:
-        """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            `<store>/raw_tomogram/.<key>.portal`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it."""
         return self.store / "raw_tomogram" / f".{validate_partition_key(key)}.portal"
 
     def sampled_voxels_dir(self, key: str) -> Path:
-        """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            `<store>/sampled_voxels/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary."""
         return self._asset_dir("sampled_voxels", key)
 
     def contrast_limits_dir(self, key: str) -> Path:
-        """Folder of asset `contrast_limits` for tomogram `key`.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            `<store>/contrast_limits/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `contrast_limits` for tomogram `key`."""
         return self._asset_dir("contrast_limits", key)
 
     def limits_file(self, key: str) -> Path:
-        """The contrast limits document of tomogram `key`.
-
-        On an object store this is inside the version the folder's manifest names (see `published`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            The limits file inside the published `contrast_limits` folder.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The contrast limits document of tomogram `key`."""
         return self.published(self.contrast_limits_dir(key)) / LIMITS_FILE
 
     def contrast_plot_file(self, key: str) -> Path:
-        """The contrast limits plot of tomogram `key`.
-
-        On an object store this is inside the version the folder's manifest names (see `published`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            The plot file inside the published `contrast_limits` folder.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The contrast limits plot of tomogram `key`."""
         return self.published(self.contrast_limits_dir(key)) / CONTRAST_PLOT
 
     def contrast_slices_file(self, key: str) -> Path:
@@ -384,67 +221,15 @@ class StoreLayout:
         return self.published(self.contrast_limits_dir(key)) / CONTRAST_SLICES
 
     def neuroglancer_state_dir(self, key: str) -> Path:
-        """Folder of asset `neuroglancer_state` for tomogram `key`.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            `<store>/neuroglancer_state/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `neuroglancer_state` for tomogram `key`."""
         return self._asset_dir("neuroglancer_state", key)
 
     def state_file(self, key: str) -> Path:
-        """The Neuroglancer state JSON of tomogram `key`.
-
-        On an object store this is inside the version the folder's manifest names (see `published`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            The state file inside the published `neuroglancer_state` folder.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The Neuroglancer state JSON of tomogram `key`."""
         return self.published(self.neuroglancer_state_dir(key)) / STATE_FILE
 
     def url_file(self, key: str) -> Path:
-        """The shareable Neuroglancer URL of tomogram `key`.
-
-        On an object store this is inside the version the folder's manifest names (see `published`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the tomogram.
-
-        Returns
-        -------
-        Path
-            The URL file inside the published `neuroglancer_state` folder.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The shareable Neuroglancer URL of tomogram `key`."""
         return self.published(self.neuroglancer_state_dir(key)) / URL_FILE
 
     def state_keys(self) -> list[str]:
@@ -457,143 +242,31 @@ class StoreLayout:
         return folder / "tomogram_catalog.csv", folder / "tomogram_catalog.parquet"
 
     def pairing_file(self, key: str) -> Path:
-        """The chunk pairing of EM dataset `key` (asset `raw_em_chunks`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            The pairing file inside `<store>/raw_em_chunks/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The chunk pairing of EM dataset `key` (asset `raw_em_chunks`)."""
         return self.raw_em_chunks_dir(key) / PAIRING_FILE
 
     def processed_chunks_dir(self, key: str) -> Path:
-        """Folder of asset `processed_chunks` for EM dataset `key`: tensors, manifest, montage.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            `<store>/processed_chunks/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `processed_chunks` for EM dataset `key`: tensors, manifest, montage."""
         return self._asset_dir("processed_chunks", key)
 
     def manifest_file(self, key: str) -> Path:
-        """The processing manifest of EM dataset `key`.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            The manifest file inside `<store>/processed_chunks/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The processing manifest of EM dataset `key`."""
         return self.processed_chunks_dir(key) / MANIFEST_FILE
 
     def montage_file(self, key: str) -> Path:
-        """The montage PNG of EM dataset `key`.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            The montage file inside `<store>/processed_chunks/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The montage PNG of EM dataset `key`."""
         return self.processed_chunks_dir(key) / MONTAGE_FILE
 
     def raw_em_chunks_dir(self, key: str) -> Path:
-        """Folder of asset `raw_em_chunks` for EM dataset `key`: the pairing.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            `<store>/raw_em_chunks/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `raw_em_chunks` for EM dataset `key`: the pairing."""
         return self._asset_dir("raw_em_chunks", key)
 
     def chunk_metadata_dir(self, key: str) -> Path:
-        """Folder of asset `chunk_metadata` for EM dataset `key`: the `meta.csv`.
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            `<store>/chunk_metadata/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Folder of asset `chunk_metadata` for EM dataset `key`: the `meta.csv`."""
         return self._asset_dir("chunk_metadata", key)
 
     def meta_file(self, key: str) -> Path:
-        """The `meta.csv` of EM dataset `key` (asset `chunk_metadata`).
-
-        Parameters
-        ----------
-        key : str
-            The partition key of the EM dataset.
-
-        Returns
-        -------
-        Path
-            The `meta.csv` inside `<store>/chunk_metadata/<key>`.
-
-        Raises
-        ------
-        InputError
-            If `key` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The `meta.csv` of EM dataset `key` (asset `chunk_metadata`)."""
         return self.chunk_metadata_dir(key) / META_FILE
 
     def merged_metadata_files(self) -> tuple[Path, Path]:
@@ -602,61 +275,14 @@ class StoreLayout:
         return folder / "merged_metadata.csv", folder / "merged_metadata.parquet"
 
     def asset_output_dir(self, asset: str, partition: str | None = None) -> Path:
-        """The folder one materialisation of `asset` (for `partition`, if partitioned) publishes.
-
-        Parameters
-        ----------
-        asset : str
-            The asset's name.
-        partition : str or None, optional
-            Its partition key; None for an unpartitioned asset.
-
-        Returns
-        -------
-        Path
-            `<store>/<asset>`, or `<store>/<asset>/<partition>`.
-
-        Raises
-        ------
-        InputError
-            If `partition` is not a valid partition key (see `validate_partition_key`).
-        """
+        """The folder one materialisation of `asset` (for `partition`, if partitioned) publishes."""
         return self._asset_dir(asset, partition)
 
     def lineage_file(self, folder: Path) -> Path:
-        """The lineage record (content digest and input digests) inside a published folder.
-
-        Parameters
-        ----------
-        folder : Path
-            The published asset folder.
-
-        Returns
-        -------
-        Path
-            The lineage file inside `folder`.
-        """
+        """The lineage record (content digest and input digests) inside a published folder."""
         return folder / LINEAGE_FILE
 
     def failure_file(self, asset: str, partition: str | None = None) -> Path:
-        """Where the last failed run of `asset` (for `partition`) says why; absent after a success.
-
-        Parameters
-        ----------
-        asset : str
-            The asset's name.
-        partition : str or None, optional
-            Its partition key; None for an unpartitioned asset.
-
-        Returns
-        -------
-        Path
-            `<store>/.failures/<asset>/<partition>.json`, or `<asset>.json` without a partition.
-
-        Raises
-        ------
-        InputError
-            If `partition` is not a valid partition key (see `validate_partition_key`).
-        """
+        """Where the last failed run of `asset` (for `partition`) says why; absent after a success."""
         name = validate_partition_key(partition) if partition is not None else asset
         return self.store / FAILURES_DIR / asset / f"{name}.json"
