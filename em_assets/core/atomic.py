@@ -341,14 +341,9 @@ def write_bytes_atomic(target: Path, data: bytes) -> Path:
     Parameters
     ----------
     target : Path
-        The file to write, local (its folder is created if missing) or in an object store.
+        As for `write_text_atomic`.
     data : bytes
-        The bytes.
-
-    Returns
-    -------
-    Path
-        `target`.
+        The bytes; returns `target`.
     """
     with atomic_file(target) as tmp:
         tmp.write_bytes(data)

@@ -156,10 +156,8 @@ def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> t
 
     Parameters
     ----------
-    samples : numpy.ndarray
-        The sampled voxel values.
-    random_state : int
-        scikit-learn's random state (the reference uses 42).
+    samples, random_state
+        As for `exact_gmm_fit`.
 
     Returns
     -------
@@ -403,10 +401,8 @@ def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
 
     Parameters
     ----------
-    data : BinnedData
-        The weighted bins to fit.
-    n : int
-        The number of components.
+    data, n
+        As for `initial_mixtures`.
 
     Returns
     -------

@@ -195,14 +195,8 @@ def cdf_limits(slab: MethodSlab, engine: Engine, dtype: str, name: str) -> Limit
 
     Parameters
     ----------
-    slab : MethodSlab
-        The cdf slab's summary.
-    engine : {"fast", "exact"}
-        "fast" or "exact".
-    dtype : str
-        The volume's dtype, as a string.
-    name : str
-        The tomogram's name, for errors.
+    slab, engine, dtype, name
+        As for `gmm_limits`.
 
     Returns
     -------
@@ -226,26 +220,16 @@ def percentile_limits(
 
     Parameters
     ----------
-    slab : MethodSlab
-        The percentile slab's summary.
-    engine : {"fast", "exact"}
-        "fast" (order statistics of the histogram) or "exact" (np.percentile of the sample).
-    dtype : str
-        The volume's dtype, as a string.
-    name : str
-        The tomogram's name, for errors.
+    slab, engine, dtype, name
+        As for `gmm_limits`.
     percentiles : tuple of float
         The low and high percentile, in percent.
 
     Returns
     -------
     tuple of float
-        The limits.
-
-    Raises
-    ------
-    InputError
-        When the exact engine's sample is too small or constant.
+        The values at those percentiles, ordered and inside the slab's range; an exact-engine
+        sample that is too small or constant raises `InputError` as for `gmm_limits`.
     """
     if engine == "exact":
         return exact_percentile_limits(_exact_values(slab, dtype, name), percentiles)

@@ -12,20 +12,8 @@ from em_assets.core.synapses.pairing import EM_FOLDER, MASK_FOLDER
 def scan_em_landing(folder: Path) -> LandingScan:
     """Every dataset folder below `folder` (sorted); bad names and incomplete folders are refused.
 
-    Parameters
-    ----------
-    folder : Path
-        The EM landing folder (missing: nothing landed).
-
-    Returns
-    -------
-    LandingScan
-        Entries by dataset name with cheap fingerprints; refused folders with the reason.
-
-    Raises
-    ------
-    OSError
-        If `folder` exists but cannot be listed.
+    The EM counterpart of `em_assets.core.tomograms.landing.scan_tomogram_landing`, with the same
+    parameter, result and errors; an entry here is a dataset folder holding `em/` and `mask/`.
     """
     scanner = LandingScanner(folder)
     for item in scanner.listing():

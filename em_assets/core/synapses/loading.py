@@ -214,12 +214,8 @@ def load_mask_chunk(path: Path, synapse_id: str, buffers: ChunkBuffers | None = 
 
     Parameters
     ----------
-    path : Path
-        The mask `.npy` file.
-    synapse_id : str
-        The synapse's id, named in errors.
-    buffers : ChunkBuffers or None, optional
-        Reusable buffers to read into (buffer "mask"); None to allocate.
+    path, synapse_id, buffers
+        As for `load_em_chunk`.
 
     Returns
     -------

@@ -41,22 +41,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def tomogram_folders(layout: StoreLayout, key: str) -> dict[str, Path]:
-    """The published folders of one tomogram's chain, upstream first.
-
-    Parameters
-    ----------
-    layout : StoreLayout
-        The store.
-    key : str
-        The tomogram's partition key.
-
-    Returns
-    -------
-    dict of str to Path
-        The folder of each asset of the chain (raw_tomogram, sampled_voxels, contrast_limits,
-        neuroglancer_state), by asset name.
-    """
+def _tomogram_folders(layout: StoreLayout, key: str) -> dict[str, Path]:
+    """The published folder of each asset of one tomogram's chain, upstream first, by asset name."""
     return {
         "raw_tomogram": layout.raw_tomogram_dir(key),
         "sampled_voxels": layout.sampled_voxels_dir(key),
@@ -88,7 +74,7 @@ def catalog_row(layout: StoreLayout, key: str) -> dict[str, Any]:
     row = progress_row(layout, key)
     if row["status"] == "invalid key":
         return row
-    problems = partition_problems(layout, key, tomogram_folders(layout, key))
+    problems = partition_problems(layout, key, _tomogram_folders(layout, key))
     if problems:
         failed = any(" failed: " in line for line in problems)
         row.update(status="failed" if failed else "stale", problem="; ".join(problems))
@@ -100,10 +86,8 @@ def progress_row(layout: StoreLayout, key: str) -> dict[str, Any]:
 
     Parameters
     ----------
-    layout : StoreLayout
-        The store.
-    key : str
-        The tomogram's partition key.
+    layout, key
+        As for `catalog_row`.
 
     Returns
     -------

@@ -183,10 +183,8 @@ def parse_multiscale_levels(attrs: Mapping[str, Any], source: Path) -> list[Mult
 
     Parameters
     ----------
-    attrs : mapping
-        The group's attributes (NGFF 0.4 at the top level, 0.5 under `ome`).
-    source : Path
-        The group, named in errors.
+    attrs, source
+        As for `parse_multiscale`.
 
     Returns
     -------

@@ -12,11 +12,7 @@ from em_assets.core.errors import InputError
 from em_assets.core.store import is_url
 from em_assets.core.tomograms.axes import oriented
 from em_assets.core.tomograms.mrc import open_mrc
-from em_assets.core.tomograms.ngff import (
-    NO_OFFSET,
-    MultiscaleLevel,
-    parse_multiscale,
-)
+from em_assets.core.tomograms.ngff import NO_OFFSET, MultiscaleLevel, parse_multiscale
 from em_assets.core.tomograms.pyramid import write_pyramid
 
 MRC_SUFFIXES = (".mrc", ".rec", ".map")
@@ -144,29 +140,15 @@ def open_multiscale(path: Path) -> Multiscale:
 
 
 def write_multiscale(
-    dest: Path,
-    data: Any,
-    voxel_size: tuple[float, float, float],
-    name: str,
-    n_levels: int = 3,
+    dest: Path, data: Any, voxel_size: tuple[float, float, float], name: str, n_levels: int = 3,
     metadata: dict[str, Any] | None = None,
-) -> Multiscale:
+) -> Multiscale:  # fmt: skip
     """Write `data` (z, y, x) and its 2× mean pyramid to `dest` as an NGFF 0.4 zarr v2 multiscale.
 
     Parameters
     ----------
-    dest : Path
-        The zarr group to create (replaced if it exists).
-    data : array-like
-        The 3-D volume.
-    voxel_size : tuple of float
-        Level 0's voxel size (z, y, x) in Å.
-    name : str
-        The multiscale's name (and the subject of errors).
-    n_levels : int
-        At most this many levels.
-    metadata : dict, optional
-        The multiscale's `metadata` attribute.
+    dest, data, voxel_size, name, n_levels, metadata
+        As for `em_assets.core.tomograms.pyramid.write_pyramid`.
 
     Returns
     -------

@@ -14,6 +14,12 @@ from em_assets.defs.synapses.partitions import em_dataset_asset
 from em_assets.defs.synapses.processed_chunks import processed_chunks
 
 ROWS_MATCH_CHECK = "rows_match_tensors"
+ROWS_MATCH_CHECK_SPEC = dg.AssetCheckSpec(
+    ROWS_MATCH_CHECK,
+    asset="chunk_metadata",
+    blocking=True,
+    description="Fails unless synapse ids are unique and every row's tensor file exists.",
+)
 PREVIEW_ROWS = 10
 META_SCHEMA = dg.TableSchema(
     columns=[
@@ -42,14 +48,7 @@ def rows_match_tensors(table: pd.DataFrame, tensor_dir: Path) -> dg.AssetCheckRe
 @em_dataset_asset(
     deps=[processed_chunks],
     kinds={"pandas", "csv"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            ROWS_MATCH_CHECK,
-            asset="chunk_metadata",
-            blocking=True,
-            description="Fails unless synapse ids are unique and every row's tensor file exists.",
-        )
-    ],
+    check_specs=[ROWS_MATCH_CHECK_SPEC],
 )
 def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """The dataset's `meta.csv`: synapse id, tensor file, pre/post/cleft volumes, cutout sections."""
