@@ -12,6 +12,7 @@ import base64
 import io
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -173,3 +174,39 @@ def markdown_image(png: bytes, alt: str) -> str:
 def markdown_link(url: str, text: str) -> str:
     """A short markdown link to `url` (long URLs would overflow the UI's metadata table)."""
     return f"[{text}](<{url}>)"
+
+
+def central_xy(level: Any) -> np.ndarray:
+    """The central xy slice of a (z, y, x) array.
+
+    Parameters
+    ----------
+    level : array-like
+        A 3-D (z, y, x) array (NumPy, zarr or a lazy view).
+
+    Returns
+    -------
+    numpy.ndarray
+        Its plane at z = depth // 2.
+    """
+    return np.asarray(level[level.shape[0] // 2])
+
+
+def central_slice_panels(level: Any) -> list[Panel]:
+    """The central xy and xz slices of a (z, y, x) array, both between the xy slice's robust percentiles.
+
+    Parameters
+    ----------
+    level : array-like
+        A 3-D (z, y, x) array.
+
+    Returns
+    -------
+    list of Panel
+        The xy panel, then the xz panel.
+    """
+    xy = central_xy(level)
+    limits = robust_limits(xy)
+    xz = np.asarray(level[:, level.shape[1] // 2, :])
+    percentiles = "-".join(f"{p:g}" for p in ROBUST_PERCENTILES)
+    return [Panel(f"central xy ({percentiles} percentile)", xy, limits), Panel("central xz", xz, limits)]

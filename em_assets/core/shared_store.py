@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from em_assets.core.atomic import atomic_directory
 from em_assets.core.store import PUBLISHED_MANIFEST, VERSIONS_FOLDER, is_url
 
 StorePath = Any  # pathlib.Path for a folder, upath.UPath for a URL
@@ -90,36 +89,13 @@ def staged_version(target: StorePath) -> Iterator[VersionedDirectory]:
         staged.close()
 
 
-@contextmanager
-def publish_directory(target: StorePath) -> Iterator[StorePath]:
-    """Yield where to write a folder's files; publish them at `target` only if the block succeeds.
-
-    Parameters
-    ----------
-    target : Path or UPath
-        The folder to publish; a previous version is replaced.
-
-    Yields
-    ------
-    Path or UPath
-        A temporary folder (local) or a fresh version prefix (URL) to fill.
-    """
-    if isinstance(target, Path):
-        with atomic_directory(target) as tmp:
-            yield tmp
-        return
-    with staged_version(target) as staged:
-        yield staged.path
-        staged.publish()
-
-
 def published_directory(target: StorePath) -> StorePath:
     """The folder readers use for `target`: itself locally, its published version on an object store.
 
     Parameters
     ----------
     target : Path or UPath
-        A folder published with `publish_directory`.
+        A folder published through a `VersionedDirectory` (or a local folder).
 
     Returns
     -------

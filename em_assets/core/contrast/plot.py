@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from em_assets.core.contrast.limits import ContrastReport
 from em_assets.core.contrast.sampled_voxels import SlabSummary
+from em_assets.core.render import Panel
 
 PLOT_BINS = 200
 COMPONENT_COLORS = ("tab:blue", "tab:purple", "tab:brown")
@@ -78,3 +79,24 @@ def plot_contrast_report(summary: SlabSummary, report: ContrastReport) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def method_panels(slice_xy: np.ndarray, report: ContrastReport) -> list[Panel]:
+    """The same slice once per contrast method, each drawn between that method's limits.
+
+    Parameters
+    ----------
+    slice_xy : numpy.ndarray
+        A 2-D slice of the tomogram.
+    report : ContrastReport
+        The limits of every method.
+
+    Returns
+    -------
+    list of Panel
+        One titled panel per method, in the report's method order.
+    """
+    return [
+        Panel(f"{method} [{low:.4g}, {high:.4g}]", slice_xy, (low, high))
+        for method, (low, high) in report.by_method().items()
+    ]

@@ -232,11 +232,8 @@ def summarize_slabs(
 
     Raises
     ------
-    InputError
-        If `data` is not a 3-D integer or floating array, or a slab is empty, entirely NaN or
-        infinite, has fewer than MIN_FINITE finite voxels or is constant.
-    ValueError
-        For an invalid `z_radius` or `downsampling_ratio`.
+    InputError, ValueError
+        As for `summarize_method_slabs`.
     """
     slabs = summarize_method_slabs(
         data, name, METHODS, z_radius, downsampling_ratio, seed, collect_samples=True, map_tiles=map_tiles

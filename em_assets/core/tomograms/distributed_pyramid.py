@@ -24,7 +24,12 @@ import zarr
 from em_assets.core.errors import InputError
 from em_assets.core.parallel import OrderedMap, thread_map
 from em_assets.core.tomograms.ngff import MultiscaleLevel, build_multiscales
-from em_assets.core.tomograms.pyramid import CHUNK_EDGE, create_level, downsample_2x
+from em_assets.core.tomograms.pyramid import (
+    CHUNK_EDGE,
+    create_level,
+    downsample_2x,
+    level_shapes,
+)
 from em_assets.core.tomograms.statistics import VolumeStatistics, slab_statistics
 from em_assets.core.tomograms.volumes import (
     Multiscale,
@@ -43,27 +48,6 @@ class BoxStatistics:
     minimum: float
     maximum: float
     n_nonfinite: int
-
-
-def level_shapes(shape: tuple[int, ...], n_levels: int) -> list[tuple[int, ...]]:
-    """The shape of every level: each half the previous (floor), stopping before an empty one.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The shape of level 0.
-    n_levels : int
-        The most levels wanted.
-
-    Returns
-    -------
-    list of tuple of int
-        The shape of each level, level 0 first; fewer than `n_levels` if halving would empty an axis.
-    """
-    shapes = [tuple(int(n) for n in shape)]
-    while len(shapes) < n_levels and min(n // 2 for n in shapes[-1]) >= 1:
-        shapes.append(tuple(n // 2 for n in shapes[-1]))
-    return shapes
 
 
 def pyramid_boxes(shape: tuple[int, ...]) -> list[Box]:

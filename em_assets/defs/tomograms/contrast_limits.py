@@ -5,16 +5,20 @@ import math
 from typing import Literal
 
 import dagster as dg
-import numpy as np
 from pydantic import Field
 
 from em_assets.core.contrast.limits import ContrastReport, contrast_report
 from em_assets.core.contrast.percentile import DEFAULT_PERCENTILES
-from em_assets.core.contrast.plot import plot_contrast_report
+from em_assets.core.contrast.plot import method_panels, plot_contrast_report
 from em_assets.core.contrast.sampled_voxels import load_slab_summary
 from em_assets.core.errors import InputError
 from em_assets.core.portal.neuroglancer_config import limits_difference_percent
-from em_assets.core.render import INLINE_MAX_BYTES, Panel, markdown_image, panels_png
+from em_assets.core.render import (
+    INLINE_MAX_BYTES,
+    central_xy,
+    markdown_image,
+    panels_png,
+)
 from em_assets.core.store import CONTRAST_PLOT, CONTRAST_SLICES, LIMITS_FILE
 from em_assets.core.tomograms.ngff import write_display_window
 from em_assets.core.tomograms.record import TomogramRecord
@@ -23,7 +27,6 @@ from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
 from em_assets.defs.tomograms.partitions import tomogram_asset
-from em_assets.defs.tomograms.raw_tomogram import central_xy
 from em_assets.defs.tomograms.sampled_voxels import sampled_voxels
 
 LIMITS_CHECK = "limits_are_finite_ordered_and_in_range"
@@ -65,14 +68,6 @@ class ContrastConfig(dg.Config):
     limits_3d: Method = "gmm"
     percentile_low: float = Field(DEFAULT_PERCENTILES[0], ge=0, lt=100, description="Percentile method's low percentile.")
     percentile_high: float = Field(DEFAULT_PERCENTILES[1], gt=0, le=100, description="Percentile method's high percentile.")
-
-
-def method_panels(slice_xy: np.ndarray, report: ContrastReport) -> list[Panel]:
-    """The same slice once per contrast method, each drawn between that method's limits."""
-    return [
-        Panel(f"{method} [{low:.4g}, {high:.4g}]", slice_xy, (low, high))
-        for method, (low, high) in report.by_method().items()
-    ]
 
 
 def limits_check(report: ContrastReport) -> dg.AssetCheckResult:

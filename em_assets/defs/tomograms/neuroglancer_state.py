@@ -11,11 +11,11 @@ from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayou
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.links import public_url_link
 from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import NeuroglancerResource, StoreResource
 from em_assets.defs.tomograms.contrast_limits import contrast_limits
 from em_assets.defs.tomograms.partitions import tomogram_asset
-from em_assets.defs.tomograms.raw_tomogram import public_url_link
 
 STATE_CHECK = "state_parses_and_references_existing_source"
 STATE_CHECK_SPEC = dg.AssetCheckSpec(

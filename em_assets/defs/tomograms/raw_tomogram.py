@@ -2,21 +2,17 @@
 
 import os
 import shutil
-from typing import Any
 
 import dagster as dg
-import numpy as np
 
 from em_assets.core.portal.client import is_portal_key, tomogram_id_from_key
 from em_assets.core.portal.ingest import portal_record
 from em_assets.core.render import (
     INLINE_MAX_BYTES,
-    ROBUST_PERCENTILES,
-    Panel,
+    central_slice_panels,
     markdown_image,
     markdown_link,
     panels_png,
-    robust_limits,
 )
 from em_assets.core.store import CENTRAL_SLICES, TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
@@ -25,6 +21,7 @@ from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.core.tomograms.statistics import VolumeStatistics, volume_statistics
 from em_assets.core.tomograms.volumes import open_multiscale
 from em_assets.dagster_support.failures import input_errors_as_failures
+from em_assets.dagster_support.links import links_as_markdown, public_url_link
 from em_assets.dagster_support.pools import INGEST_POOL
 from em_assets.dagster_support.publication import publication
 from em_assets.dagster_support.run_pods import RAW_TOMOGRAM_POD
@@ -33,20 +30,6 @@ from em_assets.defs.tomograms.partitions import tomogram_asset
 
 VOLUME_CHECK = "volume_is_3d_finite_and_varied"
 NONFINITE_CHECK = "volume_has_no_nonfinite_voxels"
-
-
-def central_xy(level: Any) -> np.ndarray:
-    """The central xy slice of a (z, y, x) array."""
-    return np.asarray(level[level.shape[0] // 2])
-
-
-def central_slice_panels(level: Any) -> list[Panel]:
-    """The central xy and xz slices of a (z, y, x) array, both between the xy slice's robust percentiles."""
-    xy = central_xy(level)
-    limits = robust_limits(xy)
-    xz = np.asarray(level[:, level.shape[1] // 2, :])
-    percentiles = "-".join(f"{p:g}" for p in ROBUST_PERCENTILES)
-    return [Panel(f"central xy ({percentiles} percentile)", xy, limits), Panel("central xz", xz, limits)]
 
 
 def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
@@ -74,21 +57,6 @@ def volume_checks(statistics: VolumeStatistics) -> list[dg.AssetCheckResult]:
             metadata=counts,
         ),
     ]
-
-
-def links_as_markdown(metadata: dict[str, object]) -> dict[str, object]:
-    """`metadata` with every http(s) URL value shown as a short markdown link named after its key."""
-    return {
-        name: dg.MetadataValue.md(markdown_link(value, name))
-        if isinstance(value, str) and value.startswith(("http://", "https://"))
-        else value
-        for name, value in metadata.items()
-    }
-
-
-def public_url_link(record: TomogramRecord) -> dict[str, dg.MetadataValue]:
-    """A `public_url` entry linking the tomogram's public zarr, when it has one."""
-    return {"public_url": dg.MetadataValue.md(markdown_link(record.public_url, "public zarr"))} if record.public_url else {}
 
 
 def record_metadata(record: TomogramRecord) -> dict[str, object]:

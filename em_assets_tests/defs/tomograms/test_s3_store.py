@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from s3fs import S3FileSystem
 
-from em_assets.core.shared_store import publish_directory, store_root
+from em_assets.core.shared_store import staged_version, store_root
 from em_assets.core.store import (
     PUBLISHED_MANIFEST,
     STORE_URL_VARIABLE,
@@ -78,15 +78,17 @@ def test_a_tomogram_materialises_end_to_end_on_s3(
 
 def test_a_failed_publication_keeps_the_previous_version(s3_store: S3Server) -> None:
     target = store_root(STORE_URL) / "contrast_limits" / "t1"
-    with publish_directory(target) as version:
-        (version / "limits.json").write_text('{"v": 1}')
-    with pytest.raises(RuntimeError), publish_directory(target) as version:
-        (version / "limits.json").write_text('{"v": 2}')
+    with staged_version(target) as staged:
+        (staged.path / "limits.json").write_text('{"v": 1}')
+        staged.publish()
+    with pytest.raises(RuntimeError), staged_version(target) as staged:
+        (staged.path / "limits.json").write_text('{"v": 2}')
         raise RuntimeError("the run died before publishing")
     layout = StoreLayout(store_root("."), STORE_URL)
     assert json.loads((layout.published(target) / "limits.json").read_text()) == {"v": 1}
-    with publish_directory(target) as version:
-        (version / "limits.json").write_text('{"v": 3}')
+    with staged_version(target) as staged:
+        (staged.path / "limits.json").write_text('{"v": 3}')
+        staged.publish()
     versions = {key.split("/")[-2] for key in _keys(s3_store, "lab/store/contrast_limits/t1/.versions/")}
     assert len(versions) == 1  # the superseded and the failed versions are gone
     assert json.loads((layout.published(target) / "limits.json").read_text()) == {"v": 3}
