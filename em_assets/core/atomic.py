@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,25 +240,21 @@ class StagedDirectory:
         os.close(self._fd)
 
 
-@contextmanager
-def staged_directory(target: Path) -> Iterator[StagedDirectory]:
-    """Yield a `StagedDirectory` for `target`; nothing is published unless its `publish()` is called.
+def staged_directory(target: Path) -> closing[StagedDirectory]:
+    """A `StagedDirectory` for `target` as a context manager; nothing is published without `publish()`.
 
     Parameters
     ----------
     target : Path
         Where the folder is published; a previous folder there stays until `publish()` replaces it.
 
-    Yields
-    ------
-    StagedDirectory
-        Fill its `path`, then call `publish()` (or not, to keep the previous folder).
+    Returns
+    -------
+    contextlib.closing of StagedDirectory
+        Fill its `path`, then call `publish()` (or not, to keep the previous folder); leaving the
+        block discards what was not published.
     """
-    staged = StagedDirectory(target)
-    try:
-        yield staged
-    finally:
-        staged.close()
+    return closing(StagedDirectory(target))
 
 
 @contextmanager

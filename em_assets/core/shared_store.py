@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -68,25 +67,21 @@ class VersionedDirectory:
             _remove(self.path)
 
 
-@contextmanager
-def staged_version(target: StorePath) -> Iterator[VersionedDirectory]:
-    """Yield a `VersionedDirectory` of `target`; nothing is published unless its `publish()` is called.
+def staged_version(target: StorePath) -> closing[VersionedDirectory]:
+    """A `VersionedDirectory` of `target` as a context manager; nothing is published unless `publish()` is.
 
     Parameters
     ----------
     target : UPath
         An object-store folder.
 
-    Yields
-    ------
-    VersionedDirectory
-        Fill its `path`, then call `publish()` (or not, to keep the previous version).
+    Returns
+    -------
+    contextlib.closing of VersionedDirectory
+        Fill its `path`, then call `publish()` (or not, to keep the previous version); leaving the
+        block discards what was not published.
     """
-    staged = VersionedDirectory(target)
-    try:
-        yield staged
-    finally:
-        staged.close()
+    return closing(VersionedDirectory(target))
 
 
 def published_directory(target: StorePath) -> StorePath:
