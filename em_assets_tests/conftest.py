@@ -19,6 +19,7 @@ pytest_plugins = [
     "em_assets_tests.fixtures.synapses",
     "em_assets_tests.fixtures.dask_cluster",
     "em_assets_tests.fixtures.kill_runner",
+    "em_assets_tests.fixtures.s3_store",
 ]
 
 _real_connect = socket.socket.connect

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import io
 import os
 import shutil
 import tempfile
@@ -374,10 +375,12 @@ def write_table_files(table: pd.DataFrame, csv_path: Path, parquet_path: Path) -
     table : pandas.DataFrame
         The table.
     csv_path, parquet_path : Path
-        The two files to write.
+        The two files to write, local or in an object store (each written in one piece).
     """
-    table.to_csv(csv_path, index=False)
-    table.to_parquet(parquet_path, index=False)
+    csv_path.write_bytes(table.to_csv(index=False).encode())
+    parquet = io.BytesIO()
+    table.to_parquet(parquet, index=False)
+    parquet_path.write_bytes(parquet.getvalue())
 
 
 def write_table(table: pd.DataFrame, csv_path: Path, parquet_path: Path) -> tuple[Path, Path]:

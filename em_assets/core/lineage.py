@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from em_assets.core.atomic import write_text_atomic
 from em_assets.core.errors import InputError
+from em_assets.core.shared_store import relative_files
 from em_assets.core.store import LINEAGE_FILE, StoreLayout
 
 READ_BYTES = 1 << 20
@@ -27,8 +27,8 @@ def tree_digest(folder: Path) -> str:
 
     Parameters
     ----------
-    folder : Path
-        A folder (its sub-folders are walked in sorted order).
+    folder : Path or UPath
+        A local folder or an object-store prefix (the same files give the same digest in both).
 
     Returns
     -------
@@ -36,18 +36,14 @@ def tree_digest(folder: Path) -> str:
         The hex digest.
     """
     digest = hashlib.blake2b(digest_size=20)
-    for root, folders, files in os.walk(folder):
-        folders.sort()
-        for name in sorted(files):
-            path = Path(root) / name
-            relative = path.relative_to(folder).as_posix()
-            if relative == LINEAGE_FILE:
-                continue
-            digest.update(relative.encode() + b"\0")
-            with open(path, "rb") as stream:
-                while block := stream.read(READ_BYTES):
-                    digest.update(block)
-            digest.update(b"\0")
+    for relative in relative_files(folder):
+        if relative == LINEAGE_FILE:
+            continue
+        digest.update(relative.encode() + b"\0")
+        with (folder / relative).open("rb") as stream:
+            while block := stream.read(READ_BYTES):
+                digest.update(block)
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -111,7 +107,8 @@ def input_digests(layout: StoreLayout, inputs: Mapping[str, Path]) -> dict[str, 
         ``{name: {"path": relative path, "digest": digest or None}}``.
     """
     return {
-        name: {"path": layout.relative(folder), "digest": published_digest(folder)} for name, folder in sorted(inputs.items())
+        name: {"path": layout.relative(folder), "digest": published_digest(layout.published(folder))}
+        for name, folder in sorted(inputs.items())
     }
 
 
@@ -143,7 +140,7 @@ def stale_inputs(layout: StoreLayout, folder: Path) -> list[str]:
     layout : StoreLayout
         The store the folders live in.
     folder : Path
-        A published folder.
+        An asset's folder (on an object store, read through its published version).
 
     Returns
     -------
@@ -151,13 +148,13 @@ def stale_inputs(layout: StoreLayout, folder: Path) -> list[str]:
         Names of upstream assets that were republished (or removed) since, sorted; empty if current
         or if `folder` has no lineage.
     """
-    lineage = read_lineage(folder)
+    lineage = read_lineage(layout.published(folder))
     if not lineage:
         return []
     return sorted(
         name
         for name, recorded in lineage["inputs"].items()
-        if published_digest(layout.store / recorded["path"]) != recorded["digest"]
+        if published_digest(layout.published(layout.store / recorded["path"])) != recorded["digest"]
     )
 
 

@@ -12,6 +12,7 @@ deleted after the manifest moved on.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -41,6 +42,58 @@ def store_root(root: str | Path) -> StorePath:
     from upath import UPath
 
     return UPath(str(root).rstrip("/"))
+
+
+def relative_files(folder: StorePath) -> list[str]:
+    """Every file below `folder`, as forward-slash paths relative to it, in `os.walk` order.
+
+    Parameters
+    ----------
+    folder : Path or UPath
+        A local folder or an object-store prefix.
+
+    Returns
+    -------
+    list of str
+        Files of a folder before those of its sub-folders, each level sorted by name (a folder and
+        its published copy on an object store list the same names in the same order).
+    """
+    if isinstance(folder, Path):
+        names = [
+            (Path(root) / name).relative_to(folder).as_posix() for root, _, files in os.walk(folder) for name in files
+        ]
+    else:
+        base = folder.path.rstrip("/") + "/"
+        names = [path[len(base) :] for path in folder.fs.find(folder.path)]
+    return sorted(names, key=_walk_order)
+
+
+def _walk_order(relative: str) -> tuple[tuple[int, str], ...]:
+    *folders, name = relative.split("/")
+    return (*((1, part) for part in folders), (0, name))
+
+
+def file_names(folder: StorePath) -> frozenset[str]:
+    """The names of the files directly in `folder` (empty if it is missing or unreadable).
+
+    Parameters
+    ----------
+    folder : Path or UPath
+        A local folder or an object-store prefix.
+
+    Returns
+    -------
+    frozenset of str
+        File names, without sub-folders; one listing request on an object store.
+    """
+    try:
+        if isinstance(folder, Path):
+            with os.scandir(folder) as entries:
+                return frozenset(entry.name for entry in entries if entry.is_file())
+        listing = folder.fs.ls(folder.path, detail=True)
+    except OSError:
+        return frozenset()
+    return frozenset(entry["name"].rsplit("/", 1)[-1] for entry in listing if entry["type"] == "file")
 
 
 class VersionedDirectory:

@@ -177,7 +177,7 @@ class StoreLayout:
         return path.relative_to(self.store).as_posix()
 
     def published(self, folder: Path) -> Path:
-        """Where readers find the files of asset folder `folder`: itself, or on an object store the"""
+        """Where readers find the files of asset folder `folder`: itself, or its published version."""
         if not is_url(folder):
             return folder
         from em_assets.core.shared_store import published_directory
@@ -234,28 +234,33 @@ class StoreLayout:
 
     def state_keys(self) -> list[str]:
         """Tomograms with a stored Neuroglancer state, sorted."""
-        return sorted(path.parent.name for path in self.store.glob(f"neuroglancer_state/*/{STATE_FILE}"))
+        marker = PUBLISHED_MANIFEST if is_url(self.store) else STATE_FILE
+        return sorted(path.parent.name for path in self.store.glob(f"neuroglancer_state/*/{marker}"))
 
     def tomogram_catalog_files(self) -> tuple[Path, Path]:
         """The CSV and Parquet files of asset `tomogram_catalog`."""
-        folder = self._asset_dir("tomogram_catalog")
+        folder = self.published(self._asset_dir("tomogram_catalog"))
         return folder / "tomogram_catalog.csv", folder / "tomogram_catalog.parquet"
 
     def pairing_file(self, key: str) -> Path:
         """The chunk pairing of EM dataset `key` (asset `raw_em_chunks`)."""
-        return self.raw_em_chunks_dir(key) / PAIRING_FILE
+        return self.published(self.raw_em_chunks_dir(key)) / PAIRING_FILE
 
     def processed_chunks_dir(self, key: str) -> Path:
         """Folder of asset `processed_chunks` for EM dataset `key`: tensors, manifest, montage."""
         return self._asset_dir("processed_chunks", key)
 
+    def tensor_dir(self, key: str) -> Path:
+        """Where the published tensors of EM dataset `key` are (asset `processed_chunks`)."""
+        return self.published(self.processed_chunks_dir(key))
+
     def manifest_file(self, key: str) -> Path:
         """The processing manifest of EM dataset `key`."""
-        return self.processed_chunks_dir(key) / MANIFEST_FILE
+        return self.tensor_dir(key) / MANIFEST_FILE
 
     def montage_file(self, key: str) -> Path:
         """The montage PNG of EM dataset `key`."""
-        return self.processed_chunks_dir(key) / MONTAGE_FILE
+        return self.tensor_dir(key) / MONTAGE_FILE
 
     def raw_em_chunks_dir(self, key: str) -> Path:
         """Folder of asset `raw_em_chunks` for EM dataset `key`: the pairing."""
@@ -267,11 +272,11 @@ class StoreLayout:
 
     def meta_file(self, key: str) -> Path:
         """The `meta.csv` of EM dataset `key` (asset `chunk_metadata`)."""
-        return self.chunk_metadata_dir(key) / META_FILE
+        return self.published(self.chunk_metadata_dir(key)) / META_FILE
 
     def merged_metadata_files(self) -> tuple[Path, Path]:
         """The CSV and Parquet files of asset `merged_metadata`."""
-        folder = self._asset_dir("merged_metadata")
+        folder = self.published(self._asset_dir("merged_metadata"))
         return folder / "merged_metadata.csv", folder / "merged_metadata.parquet"
 
     def asset_output_dir(self, asset: str, partition: str | None = None) -> Path:

@@ -54,7 +54,7 @@ class Publication:
                 description=f"{', '.join(changed)} was republished while this run read it; run again",
                 allow_retries=True,
             )
-        digest = seal(self.path, self.inputs) if isinstance(self.path, Path) else None
+        digest = seal(self.path, self.inputs)
         self.staged.publish()
         self.layout.failure_file(self.asset, self.partition).unlink(missing_ok=True)
         return {"published": True, "content_digest": digest}

@@ -238,4 +238,4 @@ def read_manifest_records(path: Path) -> list[ChunkRecord]:
     list of ChunkRecord
         One per written tensor, in the manifest's order.
     """
-    return [ChunkRecord.from_dict(row) for row in json.loads(Path(path).read_text())["chunks"]]
+    return [ChunkRecord.from_dict(row) for row in json.loads(path.read_text())["chunks"]]

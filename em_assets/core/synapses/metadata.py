@@ -4,7 +4,6 @@ and the merge of every dataset's table into one."""
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 
 from em_assets.core.atomic import atomic_file
 from em_assets.core.errors import InputError
+from em_assets.core.shared_store import file_names
 
 META_COLUMNS = (
     "synapse_id",
@@ -144,7 +144,8 @@ def read_meta_csv(path: Path) -> pd.DataFrame:
         If the file cannot be read or parsed as CSV, or lacks one of `META_COLUMNS`.
     """
     try:
-        table = pd.read_csv(path, dtype={"synapse_id": str, "filename": str}, keep_default_na=False)
+        with path.open("rb") as stream:
+            table = pd.read_csv(stream, dtype={"synapse_id": str, "filename": str}, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise InputError(path, f"cannot be read as a metadata table ({error})") from None
     missing = [column for column in META_COLUMNS if column not in table.columns]
@@ -208,7 +209,7 @@ def read_meta_csvs(paths: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     for dataset, path in paths.items():
         try:
-            body = _stackable_body(Path(path).read_bytes())
+            body = _stackable_body(path.read_bytes())
         except OSError as error:
             raise InputError(path, f"cannot be read as a metadata table ({error})") from None
         if body is None:
@@ -346,11 +347,7 @@ def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
 
     def files_in(folder: str) -> frozenset[str]:
         if folder not in listings:
-            try:
-                with os.scandir(root / folder) as entries:
-                    listings[folder] = frozenset(entry.name for entry in entries if entry.is_file())
-            except OSError:
-                listings[folder] = frozenset()
+            listings[folder] = file_names(root / folder)
         return listings[folder]
 
     missing = []
@@ -376,4 +373,5 @@ def read_merged_csv(path: Path) -> pd.DataFrame:
         The table with dtypes `MERGED_DTYPES`.
     """
     text_columns = {column: str for column in ("dataset", "synapse_id", "filename", "path")}
-    return pd.read_csv(path, dtype=text_columns, keep_default_na=False).astype(MERGED_DTYPES)
+    with path.open("rb") as stream:
+        return pd.read_csv(stream, dtype=text_columns, keep_default_na=False).astype(MERGED_DTYPES)

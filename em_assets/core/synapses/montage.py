@@ -61,7 +61,9 @@ def render_montage(tensors: Sequence[tuple[str, Path]], dpi: int = 72) -> bytes:
     FigureCanvasAgg(figure)
     for index, (synapse_id, path) in enumerate(tensors):
         axes = figure.add_subplot(1, max(len(tensors), 1), index + 1)
-        axes.imshow(overlay_central_section(np.load(path, mmap_mode="r")), interpolation="nearest")
+        with path.open("rb") as stream:
+            tensor = np.load(stream, allow_pickle=False)
+        axes.imshow(overlay_central_section(tensor), interpolation="nearest")
         axes.set_title(synapse_id, fontsize=9)
         axes.set_axis_off()
     figure.tight_layout()

@@ -53,11 +53,11 @@ def rows_match_tensors(table: pd.DataFrame, tensor_dir: Path) -> dg.AssetCheckRe
 def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """The dataset's `meta.csv`: synapse id, tensor file, pre/post/cleft volumes, cutout sections."""
     key = context.partition_key
-    tensor_dir = store.layout.processed_chunks_dir(key)
-    with publication(store.layout, context.asset_key.to_user_string(), key, {"processed_chunks": tensor_dir}) as staged:
+    inputs = {"processed_chunks": store.layout.processed_chunks_dir(key)}
+    with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
         records = read_manifest_records(store.layout.manifest_file(key))
         table = write_meta_csv(records, staged.path / META_FILE)
-        checks = [rows_match_tensors(table, tensor_dir)]
+        checks = [rows_match_tensors(table, store.layout.tensor_dir(key))]
         published = staged.finish(checks, {ROWS_MATCH_CHECK})
     target = store.layout.meta_file(key)
     volumes = table.loc[:, list(VOLUME_COLUMNS)].describe().round(1)

@@ -27,7 +27,7 @@ CURRENT_CHECK = "every_dataset_current"
 
 def tensor_path(layout: StoreLayout, dataset: str, filename: str) -> str:
     """Where a dataset's tensor lives, relative to the store root."""
-    return layout.relative(layout.processed_chunks_dir(dataset) / filename)
+    return layout.relative(layout.tensor_dir(dataset) / filename)
 
 
 def dataset_folders(layout: StoreLayout, dataset: str) -> dict[str, Path]:
@@ -102,14 +102,15 @@ def merged_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> 
         context.log.warning(f"skipped {len(invalid)} invalid em_dataset keys: {', '.join(invalid[:20])}")
     problems = {key: partition_problems(layout, key, dataset_folders(layout, key)) for key in keys}
     paths = {key: layout.meta_file(key) for key in keys if not problems[key]}
-    inputs = {f"chunk_metadata/{key}": path.parent for key, path in paths.items() if path.is_file()}
+    inputs = {f"chunk_metadata/{key}": layout.chunk_metadata_dir(key) for key, path in paths.items() if path.is_file()}
     with publication(layout, context.asset_key.to_user_string(), None, inputs) as staged:
         tables = read_meta_csvs({key: path for key, path in paths.items() if path.is_file()})
         merged = merge_metadata_tables(tables, lambda dataset, name: tensor_path(layout, dataset, name))
-        csv_path, parquet_path = layout.merged_metadata_files()
-        write_table_files(merged.table, staged.path / csv_path.name, staged.path / parquet_path.name)
+        csv_name, parquet_name = (path.name for path in layout.merged_metadata_files())
+        write_table_files(merged.table, staged.path / csv_name, staged.path / parquet_name)
         checks = [*merged_checks(merged, layout), current_check(problems)]
         published = staged.finish(checks, {CONSISTENT_IDS_CHECK})
+    csv_path, parquet_path = layout.merged_metadata_files()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(merged.table),

@@ -32,10 +32,11 @@ def tomogram_catalog(context: dg.AssetExecutionContext, store: StoreResource) ->
     """Every tomogram with its source, shape, voxel size, both limit pairs, state path and URL."""
     keys = context.instance.get_dynamic_partitions(tomogram_partitions.name)
     table = build_tomogram_catalog(store.layout, keys)
-    csv_path, parquet_path = store.layout.tomogram_catalog_files()
+    csv_name, parquet_name = (path.name for path in store.layout.tomogram_catalog_files())
     with publication(store.layout, context.asset_key.to_user_string()) as staged:
-        write_table_files(table, staged.path / csv_path.name, staged.path / parquet_path.name)
+        write_table_files(table, staged.path / csv_name, staged.path / parquet_name)
         published = staged.finish([], ())
+    csv_path, parquet_path = store.layout.tomogram_catalog_files()
     marked = table[table["status"].isin(["failed", "stale"])]
     return dg.MaterializeResult(
         metadata={
