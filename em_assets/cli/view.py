@@ -1,4 +1,10 @@
-"""`em-assets view [PARTITION]`: look at a tomogram in a local Neuroglancer, with no internet needed."""
+"""`em-assets view [PARTITION]`: look at a tomogram in a local Neuroglancer, with no internet needed.
+
+The local viewer serves a local store (a folder, shared or not). With an object-store root
+(EM_ASSETS_STORE=s3://...) nothing is served: the stored states already point at the zarr's own
+URL, so the command prints the layer sources and the Neuroglancer URL to open where the browser
+can read the bucket.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from urllib.parse import urlsplit
 from em_assets.cli import local_viewer
 from em_assets.cli.store_server import serve_store
 from em_assets.core.errors import InputError
-from em_assets.core.store import StoreLayout, default_home
-from em_assets.defs.resources import DEFAULT_LOCAL_DATA_URL
+from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, default_home, is_url
+from em_assets.core.tomograms.neuroglancer import DEFAULT_URL_PREFIX, state_url
+from em_assets.defs.resources import DEFAULT_LOCAL_DATA_URL, NEUROGLANCER_URL_VARIABLE
 
 DEFAULT_VIEWER_PORT = 8766
 
@@ -41,6 +48,19 @@ def list_partitions(layout: StoreLayout) -> int:
         methods = ", ".join(local_viewer.layer_methods(local_viewer.load_state(layout, partition), partition))
         print(f"  {partition}  (methods: {methods})")
     print(f"View one with: em-assets view {next(iter(states))}")
+    return 0
+
+
+def print_object_store_partition(layout: StoreLayout, args: argparse.Namespace) -> int:
+    """Print the layer sources and Neuroglancer URL of a partition whose store is an object store."""
+    state = local_viewer.load_state(layout, args.partition)
+    if args.method:
+        state = local_viewer.show_method(state, args.partition, args.method)
+    print(f"Store: {layout.store} is an object store; the local viewer serves a local store only, so nothing is served.")
+    for source in local_viewer.layer_sources(state):
+        print(f"Layer source: {source}")
+    url = state_url(state, prefix=os.environ.get(NEUROGLANCER_URL_VARIABLE, DEFAULT_URL_PREFIX))
+    print(f"Neuroglancer for {args.partition} (the browser must be able to read the bucket): {url}")
     return 0
 
 
@@ -85,11 +105,13 @@ def run_view(args: argparse.Namespace) -> int:
     args.port = local_data.port if args.port is None else args.port
     args.viewer_port = DEFAULT_VIEWER_PORT if args.viewer_port is None else args.viewer_port
     try:
-        layout = StoreLayout(default_home())
+        layout = StoreLayout(default_home(), os.environ.get(STORE_URL_VARIABLE, ""))
         if not layout.store.is_dir():
             raise InputError(layout.store, "no store here yet: run `make demo`, or set EM_ASSETS_HOME")
         if args.partition is None:
             return list_partitions(layout)
+        if is_url(layout.store):
+            return print_object_store_partition(layout, args)
         return serve_partition(layout, args)
     except (InputError, OSError) as error:
         print(f"em-assets view: {error}", file=sys.stderr)

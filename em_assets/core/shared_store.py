@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -94,6 +95,29 @@ def file_names(folder: StorePath) -> frozenset[str]:
     except OSError:
         return frozenset()
     return frozenset(entry["name"].rsplit("/", 1)[-1] for entry in listing if entry["type"] == "file")
+
+
+def move_folder(source: Path, target: StorePath) -> StorePath:
+    """Move a complete local folder to `target`: a rename locally, an upload (then removal) to an object store.
+
+    Parameters
+    ----------
+    source : Path
+        A local folder.
+    target : Path or UPath
+        Where it goes (inside a staging folder or version, so it is published with it).
+
+    Returns
+    -------
+    Path or UPath
+        `target`.
+    """
+    if isinstance(target, Path):
+        os.replace(source, target)
+    else:
+        target.fs.put(f"{source}/", f"{target.path}/", recursive=True)
+        shutil.rmtree(source)
+    return target
 
 
 class VersionedDirectory:

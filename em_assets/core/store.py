@@ -31,6 +31,7 @@ PARTITION_KEY_RULE = "allowed names match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 PUBLISHED_MANIFEST = "published.json"  # on an object store: which version of a folder is published
 VERSIONS_FOLDER = ".versions"  # on an object store: the written versions of a folder
 STORE_URL_VARIABLE = "EM_ASSETS_STORE"
+PORTAL_CACHE = "cache"  # below home: local portal mirrors when the store is an object store
 
 
 def is_valid_partition_key(key: object) -> bool:
@@ -197,8 +198,9 @@ class StoreLayout:
         return self.published(self.raw_tomogram_dir(key)) / CENTRAL_SLICES
 
     def portal_mirror_dir(self, key: str) -> Path:
-        """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it."""
-        return self.store / "raw_tomogram" / f".{validate_partition_key(key)}.portal"
+        """Where `raw_tomogram` mirrors portal tomogram `key` (resumable) before staging it: a local folder."""
+        base = self.home / PORTAL_CACHE if is_url(self.store_url) else self.store
+        return base / "raw_tomogram" / f".{validate_partition_key(key)}.portal"
 
     def sampled_voxels_dir(self, key: str) -> Path:
         """Folder of asset `sampled_voxels` for tomogram `key`: the slab summary."""

@@ -34,6 +34,7 @@ PORTAL_DATASETS_VARIABLE = "EM_ASSETS_PORTAL_DATASETS"
 PORTAL_TRANSPORTS = ("https", "s3")
 LANDING_QUIET_VARIABLE = "EM_ASSETS_LANDING_QUIET_SECONDS"
 DEFAULT_LANDING_QUIET_SECONDS = 45.0
+NEUROGLANCER_URL_VARIABLE = "EM_ASSETS_NEUROGLANCER_URL"
 DASK_VARIABLE = "EM_ASSETS_DASK"
 DASK_SCHEDULER_VARIABLE = "EM_ASSETS_DASK_SCHEDULER"
 
@@ -184,7 +185,7 @@ def resources() -> dg.Definitions:
         resources={
             "store": StoreResource(),
             "neuroglancer": NeuroglancerResource(
-                url_prefix=dg.EnvVar("EM_ASSETS_NEUROGLANCER_URL").get_value(DEFAULT_URL_PREFIX),
+                url_prefix=dg.EnvVar(NEUROGLANCER_URL_VARIABLE).get_value(DEFAULT_URL_PREFIX),
                 local_data_url=dg.EnvVar("EM_ASSETS_LOCAL_DATA_URL").get_value(DEFAULT_LOCAL_DATA_URL),
             ),
             "portal": PortalResource(),

@@ -7,7 +7,7 @@ import dagster as dg
 
 from em_assets.core.contrast.limits import ContrastReport
 from em_assets.core.render import markdown_link
-from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout
+from em_assets.core.store import STATE_FILE, TOMOGRAM_ZARR, URL_FILE, StoreLayout, is_url
 from em_assets.core.tomograms.neuroglancer import state_url, tomogram_state
 from em_assets.core.tomograms.record import TomogramRecord
 from em_assets.dagster_support.failures import input_errors_as_failures
@@ -28,9 +28,11 @@ STATE_CHECK_SPEC = dg.AssetCheckSpec(
 
 
 def layer_source(record: TomogramRecord, layout: StoreLayout, viewer: NeuroglancerResource) -> str:
-    """The tomogram's public zarr URL when it has one, else its store copy served locally."""
+    """The public zarr URL if any, else the store copy: its object-store URL, or served locally."""
     if record.public_url:
         return f"zarr://{record.public_url}"
+    if is_url(layout.store):
+        return f"zarr://{layout.tomogram_zarr(record.key)}"
     return viewer.local_source(layout.relative(layout.tomogram_zarr(record.key)))
 
 

@@ -1,6 +1,5 @@
-"""Asset `raw_tomogram`: the volume as a local NGFF 0.4 multiscale in the store."""
+"""Asset `raw_tomogram`: the volume as an NGFF 0.4 multiscale in the store (a folder or an object store)."""
 
-import os
 import shutil
 
 import dagster as dg
@@ -14,6 +13,7 @@ from em_assets.core.render import (
     markdown_link,
     panels_png,
 )
+from em_assets.core.shared_store import move_folder
 from em_assets.core.store import CENTRAL_SLICES, TOMOGRAM_ZARR
 from em_assets.core.tomograms.distributed_ingest import ingest_landing_tomogram_boxes
 from em_assets.core.tomograms.ingest import ingest_landing_tomogram
@@ -99,7 +99,7 @@ def record_metadata(record: TomogramRecord) -> dict[str, object]:
 def raw_tomogram(
     context: dg.AssetExecutionContext, store: StoreResource, portal: PortalResource, dask: DaskResource
 ) -> dg.MaterializeResult:
-    """The tomogram as a local OME-Zarr multiscale, from the landing folder or the CryoET Data Portal."""
+    """The tomogram as an OME-Zarr multiscale in the store, from the landing folder or the CryoET Data Portal."""
     key = context.partition_key
     layout = store.layout
     extra: dict[str, object] = {}
@@ -108,7 +108,7 @@ def raw_tomogram(
         if is_portal_key(key):
             mirror = layout.portal_mirror_dir(key)
             ingest = portal.ingest_tomogram(tomogram_id_from_key(key), mirror / TOMOGRAM_ZARR)
-            os.replace(mirror / TOMOGRAM_ZARR, staged.path / TOMOGRAM_ZARR)
+            move_folder(mirror / TOMOGRAM_ZARR, staged.path / TOMOGRAM_ZARR)
             shutil.rmtree(mirror, ignore_errors=True)
             record = portal_record(key, ingest, staged.path)
             extra = links_as_markdown(ingest.metadata)
