@@ -10,7 +10,7 @@ from unittest import mock
 
 import pandas as pd
 
-from em_assets.core.store import StoreLayout, default_home
+from em_assets.core.store import StoreLayout, configured_layout
 from em_assets.core.synapses.demo import write_demo_em_datasets
 from em_assets.core.synapses.metadata import read_merged_csv
 from em_assets.core.tomograms.catalog import build_tomogram_catalog
@@ -86,7 +86,7 @@ def print_next_steps(layout: StoreLayout, keys: list[str]) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo data, tick each landing sensor, run its requests, then refresh the catalogues."""
-    layout = StoreLayout(default_home())
+    layout = configured_layout()
     instance = local_instance()
     defs = code_location()
     total = 3 + len(LANDING_SENSORS)

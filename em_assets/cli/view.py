@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from em_assets.cli import local_viewer
 from em_assets.cli.store_server import serve_store
 from em_assets.core.errors import InputError
-from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, default_home, is_url
+from em_assets.core.store import StoreLayout, configured_layout, is_url
 from em_assets.core.tomograms.neuroglancer import DEFAULT_URL_PREFIX, state_url
 from em_assets.defs.resources import DEFAULT_LOCAL_DATA_URL, NEUROGLANCER_URL_VARIABLE
 
@@ -105,7 +105,7 @@ def run_view(args: argparse.Namespace) -> int:
     args.port = local_data.port if args.port is None else args.port
     args.viewer_port = DEFAULT_VIEWER_PORT if args.viewer_port is None else args.viewer_port
     try:
-        layout = StoreLayout(default_home(), os.environ.get(STORE_URL_VARIABLE, ""))
+        layout = configured_layout()
         if not layout.store.is_dir():
             raise InputError(layout.store, "no store here yet: run `make demo`, or set EM_ASSETS_HOME")
         if args.partition is None:

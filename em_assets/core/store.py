@@ -134,6 +134,22 @@ def default_home() -> Path:
     return root / "data"
 
 
+def configured_layout(home: Path | None = None) -> StoreLayout:
+    """The layout below `home` (default: `default_home()`) with the store root EM_ASSETS_STORE names, if set.
+
+    Parameters
+    ----------
+    home : Path or None
+        The home folder; None for `default_home()`.
+
+    Returns
+    -------
+    StoreLayout
+        Landing below `home`; the store at EM_ASSETS_STORE (a shared folder or s3:// URL), else home/store.
+    """
+    return StoreLayout(home or default_home(), os.environ.get(STORE_URL_VARIABLE, ""))
+
+
 @dataclass(frozen=True)
 class StoreLayout:
     """Where landing folders and asset outputs live below one home folder."""

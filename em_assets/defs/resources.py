@@ -25,7 +25,7 @@ from em_assets.core.portal.download import Progress
 from em_assets.core.portal.ingest import PortalIngest, ingest_tomogram
 from em_assets.core.portal.retry import RetryPolicy
 from em_assets.core.portal.scan import ScanStep, scan_new_tomograms
-from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, default_home
+from em_assets.core.store import STORE_URL_VARIABLE, StoreLayout, configured_layout
 from em_assets.core.tomograms.neuroglancer import DEFAULT_URL_PREFIX
 
 DEFAULT_LOCAL_DATA_URL = "http://127.0.0.1:8765"
@@ -57,8 +57,8 @@ class StoreResource(dg.ConfigurableResource):
     @property
     def layout(self) -> StoreLayout:
         """The folder layout below the configured home (EM_ASSETS_HOME or ./data by default)."""
-        home = Path(self.home).resolve() if self.home else default_home()
-        return StoreLayout(home, self.store_url or os.environ.get(STORE_URL_VARIABLE, ""))
+        layout = configured_layout(Path(self.home).resolve() if self.home else None)
+        return StoreLayout(layout.home, self.store_url) if self.store_url else layout
 
     def quiet_seconds(self) -> float:
         """The landing quiet period, with the environment filling an unset field."""
