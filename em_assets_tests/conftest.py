@@ -20,6 +20,7 @@ pytest_plugins = [
     "em_assets_tests.fixtures.dask_cluster",
     "em_assets_tests.fixtures.kill_runner",
     "em_assets_tests.fixtures.s3_store",
+    "em_assets_tests.fixtures.cli_runs",
 ]
 
 _real_connect = socket.socket.connect

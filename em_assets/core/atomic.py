@@ -118,8 +118,21 @@ def exchange_paths(a: Path, b: Path) -> bool:
 
 
 @contextmanager
-def _flocked(path: Path, blocking: bool = True) -> Iterator[bool]:
-    """Hold an exclusive flock on `path` (a file or folder); yields False if non-blocking and busy."""
+def flocked(path: Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold an exclusive flock on `path`; the kernel releases it when the holder exits, even killed.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file or folder.
+    blocking : bool, optional
+        Wait for the lock (default); if False, do not wait.
+
+    Yields
+    ------
+    bool
+        True while the lock is held; False if `blocking` is False and another holder has it.
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         try:
@@ -140,7 +153,7 @@ def _parent_lock(target: Path) -> Iterator[None]:
     if own:
         yield
         return
-    with _flocked(target.parent):
+    with flocked(target.parent):
         yield
 
 
@@ -180,7 +193,7 @@ def sweep_leftovers(target: Path) -> list[Path]:
             if not _is_leftover(entry, target):
                 continue
             try:
-                with _flocked(entry, blocking=False) as free:
+                with flocked(entry, blocking=False) as free:
                     if not free:
                         continue
                     if entry.name.endswith(OLD_SUFFIX) and not os.path.lexists(target):

@@ -51,6 +51,7 @@ def is_valid_partition_key(key: object) -> bool:
     return isinstance(key, str) and PARTITION_KEY_PATTERN.fullmatch(key) is not None and ".." not in key
 LINEAGE_FILE = "lineage.json"
 FAILURES_DIR = ".failures"
+LOCKS_DIR = ".locks"
 
 
 def validate_partition_key(key: str) -> str:
@@ -304,6 +305,12 @@ class StoreLayout:
     def lineage_file(self, folder: Path) -> Path:
         """The lineage record (content digest and input digests) inside a published folder."""
         return folder / LINEAGE_FILE
+
+    def lock_file(self, asset: str, partition: str | None = None) -> Path:
+        """The lock one step at a time holds to write `partition` (any asset), or unpartitioned `asset`."""
+        if partition is None:
+            return self.store / LOCKS_DIR / "assets" / f"{asset}.lock"
+        return self.store / LOCKS_DIR / "partitions" / f"{validate_partition_key(partition)}.lock"
 
     def failure_file(self, asset: str, partition: str | None = None) -> Path:
         """Where the last failed run of `asset` (for `partition`) says why; absent after a success."""

@@ -4,6 +4,10 @@ and only a passing output replaces the published one (in one step, with its line
 A failed blocking check or an error leaves the previous output in place and records the failure in
 the store (`StoreLayout.failure_file`), which the catalogues read; the next successful publication
 clears it.
+
+One step at a time writes a partition: a step holds the partition's lock (an `flock` in the store,
+released by the kernel even if the run is killed) from reading its inputs until it has published, so
+two runs of one partition never interleave inside a step, and runs of other partitions do not wait.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from em_assets.core.atomic import StagedDirectory, staged_directory
+from em_assets.core.atomic import StagedDirectory, flocked, staged_directory
 from em_assets.core.lineage import input_digests, record_failure, seal
 from em_assets.core.shared_store import staged_version
-from em_assets.core.store import StoreLayout
+from em_assets.core.store import StoreLayout, is_url
 
 
 class Publication:
@@ -61,6 +65,28 @@ class Publication:
 
 
 @contextmanager
+def partition_lock(layout: StoreLayout, asset: str, partition: str | None) -> Iterator[None]:
+    """Hold the lock of `partition` (of unpartitioned `asset`), saying so in the run's log if it must wait.
+
+    On an object store there is no lock: the run queue's per-partition limit keeps runs apart there.
+    """
+    if is_url(layout.store):
+        yield
+        return
+    lock = layout.lock_file(asset, partition)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.touch(exist_ok=True)
+    with flocked(lock, blocking=False) as free:
+        if free:
+            yield
+            return
+    subject = f"partition {partition}" if partition is not None else asset
+    dg.get_dagster_logger().info(f"{asset}: waiting for the lock of {subject}, which another run is writing")
+    with flocked(lock):
+        yield
+
+
+@contextmanager
 def publication(
     layout: StoreLayout, asset: str, partition: str | None = None, inputs: Mapping[str, Path] | None = None
 ) -> Iterator[Publication]:
@@ -71,7 +97,7 @@ def publication(
     """
     target = layout.asset_output_dir(asset, partition)
     stage = staged_directory if isinstance(target, Path) else staged_version
-    with stage(target) as staged:
+    with partition_lock(layout, asset, partition), stage(target) as staged:
         try:
             yield Publication(layout, asset, partition, staged, inputs or {})
         except Exception as error:

@@ -9,5 +9,4 @@ synapse_chunks_pipeline = dg.define_asset_job(
     selection=dg.AssetSelection.groups("synapse_chunks") - dg.AssetSelection.assets("merged_metadata"),
     description="Pair one EM dataset's chunks, write its training tensors and its meta.csv.",
     tags=PROCESSED_CHUNKS_POD,
-    executor_def=dg.in_process_executor,
 )

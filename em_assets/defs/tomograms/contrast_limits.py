@@ -164,12 +164,12 @@ def contrast_limits(
         chosen = {"2d": document["2d"]["limits"], "3d": document["3d"]["limits"]}
         checks = [limits_check(report), portal_check(chosen, record.portal_limits, robust), extreme_voxels_check(report)]
         published = staged.finish(checks, {LIMITS_CHECK})
-    window: dict[str, object] = {}
-    if published["published"]:
-        omero = write_display_window(
-            store.layout.tomogram_zarr(key), document["2d"]["limits"], report.data_range, key, record.shape[0] // 2
-        )
-        window = {"omero_window": dg.MetadataValue.json(omero["channels"][0]["window"])}
+        window: dict[str, object] = {}
+        if published["published"]:
+            omero = write_display_window(
+                store.layout.tomogram_zarr(key), document["2d"]["limits"], report.data_range, key, record.shape[0] // 2
+            )
+            window = {"omero_window": dg.MetadataValue.json(omero["channels"][0]["window"])}
     return dg.MaterializeResult(
         metadata={
             "engine": report.engine,

@@ -9,5 +9,4 @@ tomogram_pipeline = dg.define_asset_job(
     selection=dg.AssetSelection.groups("tomograms") - dg.AssetSelection.assets("tomogram_catalog"),
     description="Ingest one tomogram and compute its contrast limits and Neuroglancer state.",
     tags=RAW_TOMOGRAM_POD,
-    executor_def=dg.in_process_executor,
 )
