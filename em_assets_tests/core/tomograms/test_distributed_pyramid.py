@@ -67,8 +67,8 @@ def test_dask_pyramid_is_byte_identical_to_write_multiscale(tmp_path: Path, dask
 def test_a_volume_bigger_than_a_worker_ingests_and_gets_limits(tmp_path: Path, dask_cluster_client: object) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    # 320 x 512 x 480 float32 = 315 MB on disk, more than one worker's 256 MiB limit
-    shape = (320, 512, 480)
+    # 448 x 512 x 512 float32 = 470 MB on disk, more than one worker's 384 MiB limit
+    shape = (448, 512, 512)
     with mrcfile.new_mmap(landing / "big.mrc", shape=shape, mrc_mode=2) as mrc:
         rng = np.random.default_rng(0)
         for z in range(0, shape[0], 32):
@@ -83,7 +83,7 @@ def test_a_volume_bigger_than_a_worker_ingests_and_gets_limits(tmp_path: Path, d
     assert statistics.n_finite == np.prod(shape) and 0 < statistics.minimum < 100 < statistics.maximum
     level0 = open_multiscale(tmp_path / "raw" / "tomogram.zarr").array(0)
     with mrcfile.mmap(landing / "big.mrc", mode="r") as mrc:
-        np.testing.assert_array_equal(level0[317:320, 500:], mrc.data[317:320, 500:])
+        np.testing.assert_array_equal(level0[445:448, 500:], mrc.data[445:448, 500:])
     lowest = open_multiscale(tmp_path / "raw" / "tomogram.zarr").array(-1)
     summary = summarize_slabs(lowest, name="big", map_tiles=dask_map(dask_cluster_client))
     report = contrast_report(summary)
