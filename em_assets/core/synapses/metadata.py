@@ -234,8 +234,11 @@ def read_meta_csvs(paths: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
     return {dataset: tables[dataset] for dataset in paths}
 
 
+_NOT_PLAIN = frozenset(("", ".", ".."))
+
+
 def _plain_name(name: str) -> bool:
-    return bool(name) and "/" not in name and name not in (".", "..")
+    return "/" not in name and name not in _NOT_PLAIN
 
 
 def _tensor_paths(
@@ -248,7 +251,10 @@ def _tensor_paths(
         folder = tensor_path(dataset, probe)
         prefixes[dataset] = folder[: -len(probe)] if folder.endswith("/" + probe) else None
     paths = np.array([prefixes[dataset] or "" for dataset in datasets.tolist()], dtype=object) + names
-    for index, (dataset, name) in enumerate(zip(datasets.tolist(), names.tolist())):
+    every_name = names.tolist()
+    if all(prefixes.values()) and "/" not in "\0".join(every_name) and _NOT_PLAIN.isdisjoint(every_name):
+        return paths
+    for index, (dataset, name) in enumerate(zip(datasets.tolist(), every_name)):
         if prefixes[dataset] is None or not _plain_name(name):
             paths[index] = tensor_path(dataset, name)
     return paths
