@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 STOP_TIMEOUT_S = 10
 
@@ -21,6 +22,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def is_listening(url: str) -> bool:
+    """Whether something accepts TCP connections at `url`'s host and port."""
+    parts = urlsplit(url)
+    with socket.socket() as probe:
+        return probe.connect_ex((parts.hostname, parts.port)) == 0
 
 
 class ServerProcess:
@@ -76,6 +84,14 @@ class ServerProcess:
             os.killpg(self.process.pid, sig)
         except ProcessLookupError:
             pass
+
+    def group_alive(self) -> bool:
+        """Whether any process of the group (the leader or a child it started) still runs."""
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def stop(self) -> int:
         """Stop the process group (SIGTERM, then SIGKILL after a bound) and return the exit code."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from playwright.sync_api import Page
 
 from em_assets_tests.browser.conftest import REPO_ROOT, WEBGL_ARGS, DemoRun
 from em_assets_tests.browser.pixels import grey_levels, outlined_region, rgb
-from em_assets_tests.browser.servers import ServerProcess
+from em_assets_tests.browser.servers import ServerProcess, is_listening
 
 CHROMIUM_ARGS = WEBGL_ARGS
 EM_ASSETS = Path(sys.executable).with_name("em-assets")
@@ -36,12 +35,6 @@ def _get(base: str, path: str, origin: str | None = None) -> tuple[int, dict[str
     response.read()
     connection.close()
     return response.status, dict(response.headers)
-
-
-def _is_listening(url: str) -> bool:
-    parts = urlsplit(url)
-    with socket.socket() as probe:
-        return probe.connect_ex((parts.hostname, parts.port)) == 0
 
 
 def _wait_for_tomogram(page: Page, screenshot: Path) -> np.ndarray:
@@ -111,6 +104,6 @@ def test_view_serves_the_stored_state_in_a_local_neuroglancer(
         view.signal_group(signal.SIGINT)
         assert view.process.wait(timeout=10) == 0
         assert "Stopping." in view.output()
-        assert not _is_listening(store_url) and not _is_listening(viewer_origin)
+        assert not is_listening(store_url) and not is_listening(viewer_origin)
     finally:
         view.stop()
