@@ -68,7 +68,8 @@ class Publication:
 def partition_lock(layout: StoreLayout, asset: str, partition: str | None) -> Iterator[None]:
     """Hold the lock of `partition` (of unpartitioned `asset`), saying so in the run's log if it must wait.
 
-    On an object store there is no lock: the run queue's per-partition limit keeps runs apart there.
+    On an object store there is no lock (S3 offers no `flock`): each publication there is still atomic
+    (manifest last), but two runs of one partition are not kept from computing at the same time.
     """
     if is_url(layout.store):
         yield
