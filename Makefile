@@ -33,8 +33,11 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# `dg dev` (the supported command; `dagster dev` warns it is superseded) runs the project in pyproject.toml's
+# [tool.dg] with the venv's Python, so it is named as the active environment. Loopback only.
+DEV_PORT ?= 3000
 dev: setup $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev --host 127.0.0.1 --port $(DEV_PORT)
 
 bench: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
