@@ -74,7 +74,7 @@ def _see_lineage(page: Page, base: str, artifacts: Path) -> None:
     names, edges = _expected_lineage()
     page.wait_for_function(f"() => ({DRAWN_LINEAGE})().edges.length >= {len(edges)}")
     drawn = page.evaluate(DRAWN_LINEAGE)
-    page.screenshot(path=artifacts / "dagster-lineage.png")
+    page.screenshot(path=artifacts / "dagster-lineage.png", animations="disabled")
     assert sorted(drawn["nodes"]) == names and len(names) == 9
     assert sorted(drawn["edges"]) == edges
 
@@ -100,7 +100,7 @@ def _launch_from_partition_picker(page: Page, base: str, partition: str, artifac
     page.get_by_role("menuitem", name=partition).click()
     page.keyboard.press("Escape")
     expect(dialog).to_contain_text("1 partition")
-    page.screenshot(path=artifacts / "dagster-partition-picker.png")
+    page.screenshot(path=artifacts / "dagster-partition-picker.png", animations="disabled")
     dialog.get_by_role("button", name="Launch 1 run").click()
     expect(dialog).to_have_count(0)
     deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
@@ -111,7 +111,7 @@ def _launch_from_partition_picker(page: Page, base: str, partition: str, artifac
     page.goto(f"{base}{run}")
     expect(page.get_by_text(f"partition: {partition}", exact=True)).to_be_visible()
     expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=RUN_TIMEOUT_MS)
-    page.screenshot(path=artifacts / "dagster-run.png")
+    page.screenshot(path=artifacts / "dagster-run.png", animations="disabled")
     return run
 
 
@@ -122,14 +122,14 @@ def _see_checks_and_plot(page: Page, base: str, run: str, partition: str, artifa
         expect(page.get_by_text(name, exact=True).filter(visible=True).last).to_be_visible()
         expect(page.get_by_text("Passed", exact=True)).to_be_visible()
         expect(page.locator(f'a[href^="{run}?"]')).to_be_visible()
-    page.screenshot(path=artifacts / "dagster-checks.png")
+    page.screenshot(path=artifacts / "dagster-checks.png", animations="disabled")
     page.goto(f"{base}/assets/contrast_limits")
     expect(page.get_by_text("Latest check results").locator("xpath=..")).to_contain_text(str(len(checks)))
     page.get_by_role("row").filter(has=page.get_by_text("plot", exact=True)).get_by_text("Show Markdown").click()
     plot = page.get_by_role("dialog").get_by_role("img", name=f"{partition} contrast limits")
     plot.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
-    page.screenshot(path=artifacts / "dagster-plot.png")
+    page.screenshot(path=artifacts / "dagster-plot.png", animations="disabled")
     assert plot.evaluate("img => Math.max(img.naturalWidth, img.naturalHeight)") >= 512
 
 
@@ -139,7 +139,7 @@ def _see_catalogue_table(page: Page, base: str, partition: str, artifacts: Path)
     expect(preview.get_by_role("columnheader", name="key", exact=True)).to_be_visible()
     row = preview.get_by_role("row").filter(has=page.get_by_role("cell", name=partition, exact=True))
     expect(row.get_by_role("cell", name="complete", exact=True)).to_be_visible()
-    page.screenshot(path=artifacts / "dagster-catalogue.png")
+    page.screenshot(path=artifacts / "dagster-catalogue.png", animations="disabled")
 
 
 def test_dagster_ui_shows_lineage_launches_a_partition_and_shows_its_results(
