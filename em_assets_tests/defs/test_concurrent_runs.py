@@ -16,9 +16,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from em_assets.core.atomic import flocked
 from em_assets.core.store import StoreLayout
-from em_assets_tests.fixtures.cli_runs import logged, materialize, run_of, step_event, wait_for, write_inputs
+from em_assets_tests.fixtures.cli_runs import holding_lock, logged, materialize, run_of, step_event, wait_for, write_inputs
 from em_assets_tests.fixtures.kill_checks import Snapshot, leftovers, snapshot
 from em_assets_tests.fixtures.kill_runner import GROUP_ASSETS
 
@@ -63,7 +62,7 @@ def test_two_runs_of_one_partition_take_turns_and_another_partition_runs_meanwhi
     expected = partition_state(layout, group, busy)
     first_asset = GROUP_ASSETS[group][0][0]
 
-    with flocked(layout.lock_file(first_asset, busy)):
+    with holding_lock(layout, group, busy):
         first, first_run = start_waiting(instance, group, busy, tmp_path / "first.log")
         meanwhile = materialize(group, other, tmp_path / "other.log")
         other_run = wait_for(lambda: run_of(instance, other), f"a run of {other} to start")
