@@ -24,13 +24,19 @@ JOBS = {"tomograms": "tomogram_pipeline", "synapses": "synapse_chunks_pipeline"}
 RUN_SECONDS = 180.0
 
 
-def submit(workspace: Path, group: str, partition: str) -> str:
-    """Submit a run of `partition`'s job of `group` to the instance's run queue; its run id."""
-    run_id = str(uuid.uuid4())
-    command = [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", JOBS[group]]
-    command += ["--tags", json.dumps({"dagster/partition": partition}), "--run-id", run_id]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
-    return run_id
+def submit(workspace: Path, group: str, partitions: list[str]) -> list[str]:
+    """Submit a run of each of `partitions` (the job of `group`) to the instance's run queue, all at
+    once; their run ids, in the order of `partitions`."""
+    run_ids = [str(uuid.uuid4()) for _ in partitions]
+    processes = []
+    for partition, run_id in zip(partitions, run_ids, strict=True):
+        command = [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", JOBS[group]]
+        command += ["--tags", json.dumps({"dagster/partition": partition}), "--run-id", run_id]
+        processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    for process in processes:
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, output.decode()[-3000:]
+    return run_ids
 
 
 def ended(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun | None:
@@ -51,13 +57,15 @@ def test_a_second_run_of_a_partition_stays_queued_while_another_partition_runs(
 ) -> None:
     instance = local_profile_instance
     busy, other = write_inputs(instance, layout, group, count=2)
-    first_asset = GROUP_ASSETS[group][0][0]
+    waiting = f"{GROUP_ASSETS[group][0][0]}: waiting for the lock of partition {busy}"
     with holding_lock(layout, group, busy):
-        first = submit(queue_workspace, group, busy)
-        waiting = f"{first_asset}: waiting for the lock of partition {busy}"
-        wait_for(lambda: logged(instance, first, waiting), "the first run to be launched and wait for the lock")
-        second = submit(queue_workspace, group, busy)
-        meanwhile = submit(queue_workspace, group, other)
+        *both, meanwhile = submit(queue_workspace, group, [busy, busy, other])
+
+        def launched_first() -> str | None:
+            return next((run_id for run_id in both if logged(instance, run_id, waiting)), None)
+
+        first = wait_for(launched_first, "one run of the partition to be launched and wait for its lock")
+        (second,) = set(both) - {first}
         assert wait_for(lambda: ended(instance, meanwhile), "the other partition's run", RUN_SECONDS).is_success
         assert instance.get_run_by_id(first).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(second).status == dg.DagsterRunStatus.QUEUED
