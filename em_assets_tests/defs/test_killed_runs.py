@@ -13,31 +13,20 @@ import pytest
 from dagster._core.launcher import WorkerStatus
 
 from em_assets.core.store import StoreLayout
-from em_assets.core.synapses.demo import write_demo_em_datasets
-from em_assets.core.tomograms.demo import DemoTomogram, write_demo_tomogram
 from em_assets_tests.fixtures.cli_runs import (
     materialize,
     run_of,
     session_processes,
-    step_started,
+    step_event,
     wait_for,
+    write_inputs,
 )
 from em_assets_tests.fixtures.kill_checks import leftovers
-from em_assets_tests.fixtures.kill_runner import GROUP_ASSETS, GROUP_PARTITIONS
+from em_assets_tests.fixtures.kill_runner import GROUP_ASSETS
 
-# Big enough that the second step is still running when the test sees it start (a kill that comes
-# too late is tried again); small enough for a few seconds per run.
-TOMOGRAM = DemoTomogram("t", (64, 192, 192), 10.0, "mrc", lambda v: (2e4 * v).astype("float32"), seed=5)
+# A kill that comes too late (the run ended first) is tried again.
 ATTEMPTS = 4
 KILLED = "is gone: it was killed or crashed before the run ended"
-
-
-def write_inputs(layout: StoreLayout, group: str) -> str:
-    """One partition's landing input of `group`; returns its key."""
-    if group == "tomograms":
-        write_demo_tomogram(layout.tomogram_landing, TOMOGRAM)
-        return TOMOGRAM.name
-    return write_demo_em_datasets(layout.em_landing, chunks_per_dataset=4, size=96)[0].name
 
 
 def kill_mid_run(instance: dg.DagsterInstance, group: str, partition: str, log: Path) -> dg.DagsterRun | None:
@@ -46,7 +35,7 @@ def kill_mid_run(instance: dg.DagsterInstance, group: str, partition: str, log: 
     process = materialize(group, partition, log)
     run = wait_for(lambda: run_of(instance, partition, seen), "the run to start")
     second = GROUP_ASSETS[group][0][1]
-    wait_for(lambda: step_started(instance, run.run_id, second) or process.poll() is not None, f"step {second}")
+    wait_for(lambda: step_event(instance, run.run_id, second) or process.poll() is not None, f"step {second}")
     health = instance.run_launcher.check_run_worker_health(instance.get_run_by_id(run.run_id))
     process.kill()
     process.wait(timeout=30)
@@ -62,8 +51,7 @@ def test_a_killed_materialize_leaves_no_process_is_marked_failed_and_a_rerun_com
     local_profile_instance: dg.DagsterInstance, daemon: subprocess.Popen, layout: StoreLayout, tmp_path: Path, group: str
 ) -> None:
     instance = local_profile_instance
-    partition = write_inputs(layout, group)
-    instance.add_dynamic_partitions(GROUP_PARTITIONS[group], [partition])
+    (partition,) = write_inputs(instance, layout, group)
     killed = None
     for attempt in range(ATTEMPTS):
         killed = kill_mid_run(instance, group, partition, tmp_path / f"killed-{attempt}.log")

@@ -2,8 +2,8 @@
 
 The chart's templates are not run here (no Helm, no cluster). These functions state, for the keys our
 values file uses, what the chart hands to dagster-k8s: the K8sRunLauncher's instance config, and the
-container context the user deployment passes to its code server (which every launched run inherits).
-An unknown key fails loudly, so the values file cannot grow something this reading ignores.
+container context the user deployment passes to its code server (which every launched run inherits),
+and the daemon's run queue config. An unknown key fails loudly, so the values file cannot grow something this reading ignores.
 """
 
 from __future__ import annotations
@@ -16,12 +16,24 @@ import yaml
 VALUES_FILE = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "values.yaml"
 LAUNCHER_KEYS = {"imagePullPolicy": "image_pull_policy", "envVars": "env_vars", "resources": "resources"}
 DEPLOYMENT_KEYS = {"env": "env", "volumes": "volumes", "volumeMounts": "volume_mounts"}
+RUN_QUEUE_KEYS = {"tagConcurrencyLimits": "tag_concurrency_limits"}
 DEPLOYMENT_CHART_KEYS = {"name", "image", "codeServerArgs", "port", "includeConfigInLaunchedRuns", "resources"}
 
 
 def load_values() -> dict[str, Any]:
     """The parsed values file."""
     return yaml.safe_load(VALUES_FILE.read_text())
+
+
+def run_queue_config(values: dict[str, Any]) -> dict[str, Any]:
+    """The QueuedRunCoordinator config that dagsterDaemon.runCoordinator sets."""
+    coordinator = values["dagsterDaemon"]["runCoordinator"]
+    assert coordinator["enabled"] and coordinator["type"] == "QueuedRunCoordinator"
+    section = coordinator["config"]["queuedRunCoordinator"]
+    unknown = set(section) - set(RUN_QUEUE_KEYS)
+    if unknown:
+        raise KeyError(f"{VALUES_FILE}: queuedRunCoordinator keys this test does not map: {sorted(unknown)}")
+    return {RUN_QUEUE_KEYS[key]: value for key, value in section.items()}
 
 
 def code_deployment(values: dict[str, Any]) -> dict[str, Any]:
