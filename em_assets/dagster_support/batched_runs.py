@@ -6,7 +6,7 @@ N partition keys (one pod each on Kubernetes), and `context.partition_keys` list
 run has one key and goes the same way. Dagster 1.13's `AssetCheckResult` cannot name a partition (in a
 run of a key range its evaluation has none), so `each_partition` turns the checks returned for one key
 into `AssetCheckEvaluation`s of that key, against that key's materialisation; the check specs are
-partitioned like the asset. A failing blocking check of any key still fails the step, so the run's
+partitioned like the asset (a preview feature in 1.13, which is why dagster is pinned to one patch). A failing blocking check of any key still fails the step, so the run's
 downstream steps stop for every key of that run.
 """
 

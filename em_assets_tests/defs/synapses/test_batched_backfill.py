@@ -96,6 +96,33 @@ def test_a_backfill_of_six_datasets_runs_them_four_per_run_like_one_run_each(
     assert differences(layout.store, reference.store) == []
 
 
+def test_a_dataset_failing_a_blocking_check_stops_its_batch_downstream_and_only_itself_upstream(
+    definitions: dg.Definitions, layout: StoreLayout, instance: dg.DagsterInstance
+) -> None:
+    write_datasets(layout)
+    first, bad, last = DATASETS[:3]
+    shutil.rmtree(layout.em_landing / bad / "em")
+    (layout.em_landing / bad / "em").mkdir()
+    instance.add_dynamic_partitions("em_dataset", [first, bad, last])
+    job = definitions.resolve_job_def("synapse_chunks_pipeline")
+    result = job.execute_in_process(instance=instance, tags=dict(zip(RANGE_TAGS, (first, last))), raise_on_error=False)
+    assert not result.success
+    evaluations = {(e.partition, e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations == {
+        (first, "has_complete_pairs"): True,
+        (first, "every_file_paired"): True,
+        (bad, "has_complete_pairs"): False,
+        (bad, "every_file_paired"): False,
+        (last, "has_complete_pairs"): True,
+        (last, "every_file_paired"): True,
+    }
+    published = {key: record.asset_materialization.metadata["published"].value for key, record in materializations(instance, "raw_em_chunks").items()}
+    assert published == {first: True, bad: False, last: True}
+    assert materializations(instance, "processed_chunks") == {}
+    assert [layout.pairing_file(key).is_file() for key in (first, bad, last)] == [True, False, True]
+    assert [layout.failure_file("raw_em_chunks", key).is_file() for key in (first, bad, last)] == [False, True, False]
+
+
 @pytest.mark.parametrize("text", ["0", "-2", "four", "2.5"])
 def test_a_bad_datasets_per_run_is_refused_naming_the_variable(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATASETS_PER_RUN_VARIABLE, text)
