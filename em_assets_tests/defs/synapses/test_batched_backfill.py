@@ -4,22 +4,20 @@ check evaluations, and the same store as one run per dataset (the landing sensor
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from pathlib import Path
 
 import dagster as dg
-import numpy as np
 import pytest
 
 from em_assets.core.errors import InputError
 from em_assets.core.store import StoreLayout
-from em_assets.core.synapses.demo import synthetic_synapse_chunk
 from em_assets.dagster_support.batched_runs import DATASETS_PER_RUN_VARIABLE, datasets_per_run
 from em_assets.dagster_support.local_runs import run_sensor_once
 from em_assets.defs.synapses.landing_sensor import em_landing_sensor
-from em_assets_tests.fixtures.backfills import PROJECT_ROOT, run_backfill
+from em_assets_tests.fixtures.backfills import install_profile, run_backfill
 from em_assets_tests.fixtures.stores import differences
+from em_assets_tests.fixtures.synapses import write_small_em_datasets
 
 DATASETS = tuple(f"slice-{index}" for index in range(6))
 PER_RUN = 4
@@ -34,14 +32,8 @@ RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_ra
 
 
 def write_datasets(layout: StoreLayout) -> None:
-    """Six small landing datasets of two 16³ synapses each, every synapse different."""
-    for number, dataset in enumerate(DATASETS):
-        for synapse in range(CHUNKS):
-            em, mask = synthetic_synapse_chunk(CHUNKS * number + synapse, size=16)
-            for sub, name, array in (("em", f"{synapse:03d}.npy", em), ("mask", f"{synapse:03d}_mask.npy", mask)):
-                path = layout.em_landing / dataset / sub / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, array)
+    """Six small landing datasets of two 16³ synapses each."""
+    write_small_em_datasets(layout.em_landing, DATASETS, CHUNKS, size=16)
 
 
 def materializations(instance: dg.DagsterInstance, asset: str) -> dict[str, dg.EventLogRecord]:
@@ -54,7 +46,7 @@ def test_a_backfill_of_six_datasets_runs_them_four_per_run_like_one_run_each(
     definitions: dg.Definitions, layout: StoreLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(DATASETS_PER_RUN_VARIABLE, str(PER_RUN))
-    shutil.copy(PROJECT_ROOT / "deploy" / "dagster" / "local.yaml", Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml")
+    install_profile("local")
     write_datasets(layout)
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("em_dataset", list(DATASETS))
