@@ -48,6 +48,8 @@ bench: setup
 	$(BIN)/python benchmarks/merge.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/backfill.py
 
 clean:
 	rm -rf $(VENV) data .dagster

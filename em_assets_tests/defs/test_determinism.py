@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +13,7 @@ from em_assets.core.tomograms.demo import DemoTomogram, write_demo_tomogram
 from em_assets.dagster_support.local_runs import run_automation_once, run_sensor_once
 from em_assets.defs.synapses.landing_sensor import em_landing_sensor
 from em_assets.defs.tomograms.landing_sensor import tomogram_landing_sensor
+from em_assets_tests.fixtures.stores import differences
 
 TINY_TOMOGRAMS = (
     DemoTomogram("tiny-zarr", (16, 32, 32), 10.0, "ngff-0.4", lambda v: (0.1 * v).astype("float32"), seed=11),
@@ -35,18 +35,6 @@ def materialise_demo(definitions: dg.Definitions, home: Path) -> Path:
         outcomes += run_automation_once(definitions, instance, baseline.cursor, progress=lambda _: None).outcomes
     assert outcomes and all(outcome.success for outcome in outcomes)
     return layout.store
-
-
-def differences(left: Path, right: Path) -> list[str]:
-    """What `diff -r` reports: files only on one side and files whose bytes differ."""
-    comparison = filecmp.dircmp(left, right, ignore=[])
-    found = [f"only in {left}: {name}" for name in comparison.left_only]
-    found += [f"only in {right}: {name}" for name in comparison.right_only]
-    found += [f"differs: {left / name}" for name in comparison.common_files if not filecmp.cmp(left / name, right / name, shallow=False)]
-    found += [f"unreadable: {left / name}" for name in comparison.common_funny]
-    for name in comparison.common_dirs:
-        found += differences(left / name, right / name)
-    return found
 
 
 def test_two_homes_hold_byte_identical_stores(

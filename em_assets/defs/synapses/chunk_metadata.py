@@ -8,13 +8,14 @@ import pandas as pd
 from em_assets.core.store import META_FILE
 from em_assets.core.synapses.batch import read_manifest_records
 from em_assets.core.synapses.metadata import VOLUME_COLUMNS, write_meta_csv
+from em_assets.dagster_support.batched_runs import PartitionEvents, each_partition
 from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_asset
+from em_assets.defs.synapses.partitions import em_dataset_asset, em_dataset_check
 from em_assets.defs.synapses.processed_chunks import processed_chunks
 
 ROWS_MATCH_CHECK = "rows_match_tensors"
-ROWS_MATCH_CHECK_SPEC = dg.AssetCheckSpec(
+ROWS_MATCH_CHECK_SPEC = em_dataset_check(
     ROWS_MATCH_CHECK,
     asset="chunk_metadata",
     blocking=True,
@@ -50,9 +51,13 @@ def rows_match_tensors(table: pd.DataFrame, tensor_dir: Path) -> dg.AssetCheckRe
     kinds={"pandas", "csv"},
     check_specs=[ROWS_MATCH_CHECK_SPEC],
 )
-def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def chunk_metadata(context: dg.AssetExecutionContext, store: StoreResource) -> PartitionEvents:
     """The dataset's `meta.csv`: synapse id, tensor file, pre/post/cleft volumes, cutout sections."""
-    key = context.partition_key
+    yield from each_partition(context, lambda key: write_dataset_metadata(context, store, key))
+
+
+def write_dataset_metadata(context: dg.AssetExecutionContext, store: StoreResource, key: str) -> dg.MaterializeResult:
+    """Write and publish dataset `key`'s `meta.csv`."""
     inputs = {"processed_chunks": store.layout.processed_chunks_dir(key)}
     with publication(store.layout, context.asset_key.to_user_string(), key, inputs) as staged:
         records = read_manifest_records(store.layout.manifest_file(key))

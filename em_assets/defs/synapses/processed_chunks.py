@@ -12,18 +12,19 @@ from em_assets.core.synapses.batch import (
 from em_assets.core.synapses.montage import render_montage
 from em_assets.core.synapses.pairing import ChunkPairing
 from em_assets.core.synapses.preprocessing import PreprocessingSettings
+from em_assets.dagster_support.batched_runs import PartitionEvents, each_partition
 from em_assets.dagster_support.pools import COMPUTE_POOL
 from em_assets.dagster_support.publication import publication
 from em_assets.dagster_support.run_pods import PROCESSED_CHUNKS_POD
 from em_assets.defs.resources import DaskResource, StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_asset
+from em_assets.defs.synapses.partitions import em_dataset_asset, em_dataset_check
 from em_assets.defs.synapses.raw_em_chunks import raw_em_chunks
 
 MONTAGE_PANELS = 4
 MONTAGE_DPI = 100  # about one screen pixel per voxel of a 256-wide chunk, in the PNG file
 PREVIEW_DPI = 48  # the inline preview in the UI: under 100 kB
 ALL_PROCESSED_CHECK = "every_chunk_processed"
-ALL_PROCESSED_CHECK_SPEC = dg.AssetCheckSpec(
+ALL_PROCESSED_CHECK_SPEC = em_dataset_check(
     ALL_PROCESSED_CHECK,
     asset="processed_chunks",
     blocking=True,
@@ -81,9 +82,15 @@ def failures_check(batch: ChunkBatch) -> dg.AssetCheckResult:
 )
 def processed_chunks(
     context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource, dask: DaskResource
-) -> dg.MaterializeResult:
+) -> PartitionEvents:
     """Central z crop, cutout sections zeroed, EM and mask stacked as uint8 tensors (one per synapse)."""
-    key = context.partition_key
+    yield from each_partition(context, lambda key: process_dataset(context, config, store, dask, key))
+
+
+def process_dataset(
+    context: dg.AssetExecutionContext, config: ChunkProcessingConfig, store: StoreResource, dask: DaskResource, key: str
+) -> dg.MaterializeResult:
+    """Turn dataset `key`'s chunk pairs into tensors and publish them with their manifest and montage."""
     inputs = {"raw_em_chunks": store.layout.raw_em_chunks_dir(key)}
     settings = config.settings()
     folder = store.layout.processed_chunks_dir(key)

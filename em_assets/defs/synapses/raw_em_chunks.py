@@ -7,7 +7,8 @@ from em_assets.core.synapses.pairing import ChunkPairing, pair_chunks
 from em_assets.dagster_support.failures import input_errors_as_failures
 from em_assets.dagster_support.publication import publication
 from em_assets.defs.resources import StoreResource
-from em_assets.defs.synapses.partitions import em_dataset_asset
+from em_assets.dagster_support.batched_runs import PartitionEvents, each_partition
+from em_assets.defs.synapses.partitions import em_dataset_asset, em_dataset_check
 
 HAS_PAIRS_CHECK = "has_complete_pairs"
 ALL_PAIRED_CHECK = "every_file_paired"
@@ -49,13 +50,13 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
 @em_dataset_asset(
     kinds={"numpy", "json"},
     check_specs=[
-        dg.AssetCheckSpec(
+        em_dataset_check(
             HAS_PAIRS_CHECK,
             asset="raw_em_chunks",
             blocking=True,
             description="Fails (and blocks processing) when the dataset holds no complete EM/mask pair.",
         ),
-        dg.AssetCheckSpec(
+        em_dataset_check(
             ALL_PAIRED_CHECK,
             asset="raw_em_chunks",
             blocking=False,
@@ -64,10 +65,14 @@ def pairing_checks(pairing: ChunkPairing) -> list[dg.AssetCheckResult]:
         ),
     ],
 )
-@input_errors_as_failures()
-def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def raw_em_chunks(context: dg.AssetExecutionContext, store: StoreResource) -> PartitionEvents:
     """EM chunks `em/<id>.npy` paired with masks `mask/<id>_<suffix>.npy`; unpaired files reported."""
-    key = context.partition_key
+    yield from each_partition(context, lambda key: pair_dataset(context, store, key))
+
+
+@input_errors_as_failures()
+def pair_dataset(context: dg.AssetExecutionContext, store: StoreResource, key: str) -> dg.MaterializeResult:
+    """Pair dataset `key`'s chunks and publish the pairing."""
     pairing = pair_chunks(store.layout.em_dataset_landing(key))
     with publication(store.layout, context.asset_key.to_user_string(), key) as staged:
         (staged.path / PAIRING_FILE).write_text(pairing.to_json(relative_to=store.layout.home))
