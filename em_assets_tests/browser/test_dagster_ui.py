@@ -46,8 +46,9 @@ def _expected_lineage() -> tuple[list[str], list[list[str]]]:
 
 
 def _dev_server(demo_run: DemoRun, server_env: dict[str, str]) -> tuple[ServerProcess, str]:
-    """`make dev` on a free loopback port, with the demo run's homes (the venv is not rebuilt: `-o` its stamp)."""
-    env = {**server_env, "DAGSTER_HOME": str(demo_run.dagster_home), "EM_ASSETS_HOME": str(demo_run.layout.home)}
+    """`make dev` (local profile) on a free loopback port with the demo run's homes; `-o` keeps the venv as it is."""
+    homes = {"DAGSTER_HOME": str(demo_run.dagster_home), "EM_ASSETS_HOME": str(demo_run.layout.home)}
+    env = {**server_env, **homes, "EM_ASSETS_PROFILE": "local"}
     command = ["make", "--no-print-directory", "-o", VENV_STAMP, "dev", f"DEV_PORT={free_port()}"]
     server = ServerProcess(command, env, REPO_ROOT)
     url = server.wait_for(r"Serving dagster-webserver on (http://127\.0\.0\.1:\d+)", START_TIMEOUT_S).group(1)
