@@ -334,7 +334,8 @@ def _dropped(stacked: pd.DataFrame, shared: np.ndarray) -> np.ndarray:
 
 
 def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
-    """The store-relative paths that are not files below `root`, listing each folder once.
+    """The store-relative paths that are not files below `root`, listing each folder once (a name such
+    as ``..`` or a trailing slash, which no listing holds, is looked up on its own).
 
     Parameters
     ----------
@@ -349,20 +350,14 @@ def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
         The paths (in the given order) with no file behind them; a missing or unreadable folder
         leaves every path in it unresolved.
     """
-    listings: dict[str, frozenset[str]] = {}
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    def files_in(folder: str) -> frozenset[str]:
-        if folder not in listings:
-            listings[folder] = file_names(root / folder)
-        return listings[folder]
-
-    missing = []
-    for path in paths.tolist() if isinstance(paths, pd.Series) else paths:
-        folder, _, name = path.rpartition("/")
-        resolves = name in files_in(folder) if _plain_name(name) else (root / path).is_file()
-        if not resolves:
-            missing.append(path)
-    return missing
+    text = pa.array(paths if isinstance(paths, pd.Series) else list(paths), type=pa.string())
+    folders = dict.fromkeys(path.rpartition("/")[0] for path in text.to_pylist())
+    listed = [f"{folder}/{name}" if folder else name for folder in folders for name in file_names(root / folder)]
+    unmatched = text.filter(pc.invert(pc.is_in(text, value_set=pa.array(listed, type=pa.string())))).to_pylist()
+    return [path for path in unmatched if _plain_name(path.rpartition("/")[2]) or not (root / path).is_file()]
 
 
 def read_merged_csv(path: Path) -> pd.DataFrame:
