@@ -390,7 +390,9 @@ def write_table_files(table: pd.DataFrame, csv_path: Path, parquet_path: Path) -
     csv_path, parquet_path : Path
         The two files to write, local or in an object store (each written in one piece).
     """
-    csv_path.write_bytes(table.to_csv(index=False).encode())
+    from em_assets.core.table_csv import csv_bytes  # pandas and pyarrow only where tables are written
+
+    csv_path.write_bytes(csv_bytes(table))
     parquet = io.BytesIO()
     table.to_parquet(parquet, index=False)
     parquet_path.write_bytes(parquet.getvalue())

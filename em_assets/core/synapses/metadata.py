@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from em_assets.core.atomic import atomic_file
 from em_assets.core.errors import InputError
@@ -241,23 +243,31 @@ def _plain_name(name: str) -> bool:
     return "/" not in name and name not in _NOT_PLAIN
 
 
+def _text(column: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array (no copy for the Arrow-backed `str` dtype)."""
+    text = pa.array(column.astype("str"), type=pa.string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _text_column(text: pa.Array) -> pd.Series:
+    return pd.Series(pd.array(text, dtype="str"))
+
+
 def _tensor_paths(
-    datasets: np.ndarray, names: np.ndarray, tensor_path: Callable[[str, str], str]
-) -> np.ndarray:
-    """`tensor_path(dataset, name)` for every row, joining strings for plain file names."""
+    datasets: list[str], codes: np.ndarray, names: pa.Array, tensor_path: Callable[[str, str], str]
+) -> pa.Array:
+    """`tensor_path(datasets[code], name)` for every row, joining strings for plain file names."""
     probe = "probe.npy"
-    prefixes = {}
-    for dataset in dict.fromkeys(datasets.tolist()):
-        folder = tensor_path(dataset, probe)
-        prefixes[dataset] = folder[: -len(probe)] if folder.endswith("/" + probe) else None
-    paths = np.array([prefixes[dataset] or "" for dataset in datasets.tolist()], dtype=object) + names
-    every_name = names.tolist()
-    if all(prefixes.values()) and "/" not in "\0".join(every_name) and _NOT_PLAIN.isdisjoint(every_name):
-        return paths
-    for index, (dataset, name) in enumerate(zip(datasets.tolist(), every_name)):
-        if prefixes[dataset] is None or not _plain_name(name):
-            paths[index] = tensor_path(dataset, name)
-    return paths
+    folders = [tensor_path(dataset, probe) for dataset in datasets]
+    prefixes = [folder[: -len(probe)] if folder.endswith("/" + probe) else None for folder in folders]
+    odd = pc.any(pc.match_substring(names, "/")).as_py() or pc.any(pc.is_in(names, pa.array(sorted(_NOT_PLAIN)))).as_py()
+    if None not in prefixes and not odd:
+        return pc.binary_join_element_wise(pc.take(pa.array(prefixes, type=pa.string()), codes), names, "")
+    paths = [
+        prefixes[code] + name if prefixes[code] is not None and _plain_name(name) else tensor_path(datasets[code], name)
+        for code, name in zip(codes.tolist(), names.to_pylist())
+    ]
+    return pa.array(paths, type=pa.string())
 
 
 def _meta_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -267,15 +277,20 @@ def _meta_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[:, list(META_COLUMNS)]
 
 
-def _sorted_by_id(datasets: np.ndarray, ids: np.ndarray) -> bool:
-    """Whether rows stacked in dataset order are already sorted by synapse id within each dataset."""
+def _sorted_by_id(codes: np.ndarray, ids: pa.Array) -> bool:
+    """Whether rows stacked in dataset order (`codes`) are already sorted by synapse id within each dataset."""
     if len(ids) < 2:
         return True
-    same_dataset = datasets[1:] == datasets[:-1]
-    try:
-        return bool(np.all(~same_dataset | (ids[1:] >= ids[:-1])))
-    except TypeError:
+    if ids.null_count:
         return False
+    ascending = pc.greater_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    return bool(np.all((codes[1:] != codes[:-1]) | ascending))
+
+
+def _repeated(ids: pa.Array) -> np.ndarray:
+    """Which rows carry an id that another row carries too."""
+    codes = pc.dictionary_encode(ids, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+    return np.bincount(codes)[codes] > 1 if len(codes) else np.zeros(0, dtype=bool)
 
 
 def merge_metadata_tables(
@@ -305,15 +320,12 @@ def merge_metadata_tables(
         empty = pd.DataFrame({column: pd.Series(dtype=MERGED_DTYPES[column]) for column in MERGED_COLUMNS})
         return MergedMetadata(empty, 0, empty.copy())
     stacked = pd.concat(frames, ignore_index=True)
-    datasets = np.repeat(np.array(names, dtype=object), [len(frame) for frame in frames])
-    stacked.insert(0, "dataset", pd.Series(datasets, dtype=MERGED_DTYPES["dataset"]))
-    names = stacked["filename"].to_numpy(dtype=object)
-    stacked.insert(3, "path", pd.Series(_tensor_paths(datasets, names, tensor_path), dtype=MERGED_DTYPES["path"]))
-    ids = stacked["synapse_id"].to_numpy(dtype=object)
-    if not _sorted_by_id(datasets, ids):
+    codes = np.repeat(np.arange(len(names)), [len(frame) for frame in frames])
+    stacked.insert(0, "dataset", _text_column(pc.take(pa.array(names, type=pa.string()), codes)))
+    stacked.insert(3, "path", _text_column(_tensor_paths(names, codes, _text(stacked["filename"]), tensor_path)))
+    if not _sorted_by_id(codes, _text(stacked["synapse_id"])):
         stacked = stacked.sort_values(["dataset", "synapse_id"], kind="stable")
-        ids = stacked["synapse_id"].to_numpy(dtype=object)
-    shared = pd.Series(ids).duplicated(keep=False).to_numpy()
+    shared = _repeated(_text(stacked["synapse_id"]))
     drop = _dropped(stacked, shared)
     unique = stacked.loc[~drop] if drop.any() else stacked
     merged = unique.loc[:, list(MERGED_COLUMNS)].astype(MERGED_DTYPES).reset_index(drop=True)
@@ -334,7 +346,8 @@ def _dropped(stacked: pd.DataFrame, shared: np.ndarray) -> np.ndarray:
 
 
 def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
-    """The store-relative paths that are not files below `root`, listing each folder once.
+    """The store-relative paths that are not files below `root`, listing each folder once (a name such
+    as ``..`` or a trailing slash, which no listing holds, is looked up on its own).
 
     Parameters
     ----------
@@ -349,20 +362,22 @@ def unresolved_paths(paths: Iterable[str], root: Path) -> list[str]:
         The paths (in the given order) with no file behind them; a missing or unreadable folder
         leaves every path in it unresolved.
     """
-    listings: dict[str, frozenset[str]] = {}
-
-    def files_in(folder: str) -> frozenset[str]:
-        if folder not in listings:
-            listings[folder] = file_names(root / folder)
-        return listings[folder]
-
-    missing = []
-    for path in paths.tolist() if isinstance(paths, pd.Series) else paths:
-        folder, _, name = path.rpartition("/")
-        resolves = name in files_in(folder) if _plain_name(name) else (root / path).is_file()
-        if not resolves:
-            missing.append(path)
-    return missing
+    text = pa.array(paths if isinstance(paths, pd.Series) else list(paths), type=pa.string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    # "/" + path splits at its last slash into "/" + folder (just "" for a bare name) and the name.
+    parts = pc.split_pattern(pc.binary_join_element_wise("/", text, ""), "/", max_splits=1, reverse=True)
+    folders = pc.dictionary_encode(pc.utf8_slice_codeunits(pc.list_element(parts, 0), 1))
+    names = pc.list_element(parts, 1)
+    codes = folders.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(folders.dictionary) + 1))
+    found = np.zeros(len(text), dtype=bool)
+    for folder, start, stop in zip(folders.dictionary.to_pylist(), bounds[:-1], bounds[1:]):
+        rows = order[start:stop]
+        listed = pa.array(list(file_names(root / folder)), type=pa.string())
+        found[rows] = pc.is_in(names.take(rows), value_set=listed).to_numpy(zero_copy_only=False)
+    unmatched = text.filter(pa.array(~found)).to_pylist()
+    return [path for path in unmatched if _plain_name(path.rpartition("/")[2]) or not (root / path).is_file()]
 
 
 def read_merged_csv(path: Path) -> pd.DataFrame:

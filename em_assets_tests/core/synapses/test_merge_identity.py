@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from em_assets.core.atomic import write_table
@@ -56,21 +57,33 @@ def meta_files(layout: StoreLayout) -> dict[str, Path]:
     return files
 
 
-def test_the_fast_merge_writes_the_same_bytes(layout: StoreLayout, meta_files: dict[str, Path], tmp_path: Path) -> None:
+TIDY = ("tidy-a", "tidy-b", "conflict", "empty")
+
+
+@pytest.mark.parametrize("which", ["every file", "tidy files only"])
+def test_the_fast_merge_writes_the_same_bytes(
+    which: str, layout: StoreLayout, meta_files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def path_of(dataset: str, name: str) -> str:
         return tensor_path(layout, dataset, name)
 
-    merged = merge_metadata_tables(read_meta_csvs(meta_files), path_of)
-    expected = reference_merge(meta_files, path_of)
-    assert merged.conflicting_ids == ["00001", "1", "9"] and merged.dropped_duplicates == 3
-    fast = write_table(merged.table, tmp_path / "fast.csv", tmp_path / "fast.parquet")
+    files = meta_files if which == "every file" else {name: meta_files[name] for name in TIDY}
+    merged = merge_metadata_tables(read_meta_csvs(files), path_of)
+    expected = reference_merge(files, path_of)
+    conflicting, dropped = (["00001", "1", "9"], 3) if which == "every file" else (["00001"], 3)
+    assert merged.conflicting_ids == conflicting and merged.dropped_duplicates == dropped
+    with monkeypatch.context() as patched:
+        if which == "tidy files only":  # a plain table: its CSV is written by Arrow, not by to_csv
+            patched.setattr(pd.DataFrame, "to_csv", lambda *args, **kwargs: pytest.fail("to_csv called"))
+        fast = write_table(merged.table, tmp_path / "fast.csv", tmp_path / "fast.parquet")
     slow = tmp_path / "slow.csv", tmp_path / "slow.parquet"
     expected.to_csv(slow[0], index=False)
     expected.to_parquet(slow[1], index=False)
     for new, old in zip(fast, slow):
         assert new.read_bytes() == old.read_bytes(), new.name
-    assert "processed_chunks/quoted/a,b.npy" in set(merged.table["path"])
-    assert "processed_chunks/odd-names/sub/dir.npy" in set(merged.table["path"])
+    if which == "every file":
+        assert "processed_chunks/quoted/a,b.npy" in set(merged.table["path"])
+        assert "processed_chunks/odd-names/sub/dir.npy" in set(merged.table["path"])
 
 
 def test_one_bad_file_is_named(layout: StoreLayout, meta_files: dict[str, Path]) -> None:
