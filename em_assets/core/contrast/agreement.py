@@ -11,6 +11,8 @@ the volume's robust (0.1-99.9 percentile) range.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -76,13 +78,17 @@ def percent_apart(a: tuple[float, float], b: tuple[float, float], robust: float)
 @dataclass(frozen=True)
 class Agreement:
     """Per volume, in % of the robust range unless said: the fast limits of the whole slab (as
-    shipped) and of the reference's sample, the converged fit from scikit-learn's starts alone, and
+    shipped) and of the reference's sample; the whole-slab fast limits against the converged fit of
+    the whole slab (scikit-learn's EM on the dithered slab from fast's and from the sample's converged
+    fits, the better likelihood, BIC as for the sample; nan when the slab is not given); the
+    converged fit from scikit-learn's starts alone, and
     the shipped reference, each against the converged fit; the largest move of either reference
     limit over REFERENCE_STATES random states; fast's sample against its whole slab; how much higher
     (log-likelihood units on the dithered sample, at the converged fit's n) the converged fit is than
     scikit-learn's starts alone reach; the BIC margin of the converged n over the next best n."""
 
     fast_vs_converged: float
+    fast_vs_converged_on_slab: float
     fast_on_sample_vs_converged: float
     sklearn_starts_vs_converged: float
     reference_vs_converged: float
@@ -122,7 +128,7 @@ def bic_margin(fits: dict[int, tuple[Mixture, float]], size: int) -> float:
     return float(bics[1] - bics[0]) if len(bics) > 1 else float("inf")
 
 
-def gmm_agreement(slab: MethodSlab, dtype: str, robust: float) -> Agreement:
+def gmm_agreement(slab: MethodSlab, dtype: str, robust: float, slab_values: np.ndarray | None = None) -> Agreement:
     """Compare the fast GMM limits of a summarised slab with the converged reference on its sample.
 
     Parameters
@@ -133,6 +139,8 @@ def gmm_agreement(slab: MethodSlab, dtype: str, robust: float) -> Agreement:
         The volume's dtype, as a string.
     robust : float
         The volume's 0.1-99.9 percentile range.
+    slab_values : numpy.ndarray, optional
+        Every finite voxel of the slab, for the whole-slab comparison.
 
     Returns
     -------
@@ -158,8 +166,19 @@ def gmm_agreement(slab: MethodSlab, dtype: str, robust: float) -> Agreement:
     lows, highs = zip(*references, strict=True)
     spread = 100 * max(max(lows) - min(lows), max(highs) - min(highs)) / robust
     n = mixture.n_components
+    on_slab = math.nan
+    if slab_values is not None:
+        values = np.asarray(slab_values, dtype=np.float64)
+        noisy_slab = dithered(values, slab.histogram.quantum())
+        starts = (fast_fits(slab.histogram), fits)
+        slab_fits = best_fits(*(converged_fits(noisy_slab, starts={k: fit[0] for k, fit in s.items()}) for s in starts))
+        scale = samples.size / values.size
+        chosen = lowest_bic({k: (m, ll * scale) for k, (m, ll) in slab_fits.items()}, samples.size)
+        limits = limits_around_nearest(chosen, float(np.mean(values)), float(values.min()), float(values.max()))
+        on_slab = percent_apart(fast, limits, robust)
     return Agreement(
         fast_vs_converged=percent_apart(fast, converged, robust),
+        fast_vs_converged_on_slab=on_slab,
         fast_on_sample_vs_converged=percent_apart(on_sample, converged, robust),
         sklearn_starts_vs_converged=percent_apart(sklearn_alone, converged, robust),
         reference_vs_converged=percent_apart(shipped, converged, robust),
