@@ -127,9 +127,9 @@ def _as_mixture(fitted) -> Mixture:
 
 
 def converged_fits(
-    samples: np.ndarray, random_state: int = 0, starts: dict[int, Mixture] | None = None
+    samples: np.ndarray, random_state: int = 0, starts: dict[int, Mixture] | None = None, tol: float = 1e-6
 ) -> dict[int, tuple[Mixture, float]]:
-    """scikit-learn run to convergence (tol 1e-6, up to 2000 steps) for 1-3 components.
+    """scikit-learn run to convergence (tol 1e-6 unless given, up to 2000 steps) for 1-3 components.
 
     Parameters
     ----------
@@ -140,6 +140,8 @@ def converged_fits(
     starts : dict of int to Mixture, optional
         When given, each n is fitted once from ``starts[n]`` (its weights, means and precisions)
         instead of from the best of 3 k-means++ starts.
+    tol : float
+        scikit-learn's tolerance on the change of the mean log-likelihood per step.
 
     Returns
     -------
@@ -154,14 +156,14 @@ def converged_fits(
         warnings.simplefilter("ignore")
         for n in range(1, MAX_COMPONENTS + 1):
             if starts is None:
-                model = _sklearn_mixture(n, 2000, random_state, tol=1e-6, n_init=3)
+                model = _sklearn_mixture(n, 2000, random_state, tol=tol, n_init=3)
             elif n in starts:
                 start = starts[n]
                 model = GaussianMixture(
                     n_components=n,
                     covariance_type="full",
                     max_iter=2000,
-                    tol=1e-6,
+                    tol=tol,
                     weights_init=start.weights,
                     means_init=start.means.reshape(-1, 1),
                     precisions_init=(1.0 / start.variances).reshape(-1, 1, 1),
