@@ -54,7 +54,7 @@ def robust(volume: np.ndarray) -> float:
     return float(high - low)
 
 
-KINDS = ["float32", "int8", "int16", "uint8", "uint8 low noise"]
+KINDS = ["float32", "int8", "int16", "uint8 low noise"]
 
 
 def kind_level(tomogram: np.ndarray, kind: str) -> np.ndarray:
