@@ -126,6 +126,74 @@ def _as_mixture(fitted) -> Mixture:
     return Mixture(fitted.weights_, fitted.means_.reshape(-1), fitted.covariances_.reshape(-1))
 
 
+def converged_fits(
+    samples: np.ndarray, random_state: int = 0, starts: dict[int, Mixture] | None = None, tol: float = 1e-6
+) -> dict[int, tuple[Mixture, float]]:
+    """scikit-learn run to convergence (tol 1e-6 unless given, up to 2000 steps) for 1-3 components.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        The values to fit (dithered first when they are quantised, see `agreement.dithered`).
+    random_state : int
+        scikit-learn's random state for its k-means++ starts.
+    starts : dict of int to Mixture, optional
+        When given, each n is fitted once from ``starts[n]`` (its weights, means and precisions)
+        instead of from the best of 3 k-means++ starts.
+    tol : float
+        scikit-learn's tolerance on the change of the mean log-likelihood per step.
+
+    Returns
+    -------
+    dict of int to (Mixture, float)
+        Per number of components, the fitted mixture and its total log-likelihood on `samples`.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    column = np.asarray(samples, dtype=np.float64).reshape(-1, 1)
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in range(1, MAX_COMPONENTS + 1):
+            if starts is None:
+                model = _sklearn_mixture(n, 2000, random_state, tol=tol, n_init=3)
+            elif n in starts:
+                start = starts[n]
+                model = GaussianMixture(
+                    n_components=n,
+                    covariance_type="full",
+                    max_iter=2000,
+                    tol=tol,
+                    weights_init=start.weights,
+                    means_init=start.means.reshape(-1, 1),
+                    precisions_init=(1.0 / start.variances).reshape(-1, 1, 1),
+                )
+            else:
+                continue
+            model.fit(column)
+            fits[n] = (_as_mixture(model), float(model.score(column)) * column.shape[0])
+    return fits
+
+
+def lowest_bic(fits: dict[int, tuple[Mixture, float]], size: float) -> Mixture:
+    """The mixture of lowest BIC, ``-2 log L + (3n - 1) log(size)`` (fewer components on a tie).
+
+    Parameters
+    ----------
+    fits : dict of int to (Mixture, float)
+        Per number of components n, a mixture and its total log-likelihood.
+    size : float
+        The number of values the log-likelihoods are totals over.
+
+    Returns
+    -------
+    Mixture
+        The chosen mixture.
+    """
+    bics = {n: -2 * log_likelihood + (3 * n - 1) * math.log(size) for n, (_, log_likelihood) in fits.items()}
+    return fits[min(bics, key=lambda n: (bics[n] if math.isfinite(bics[n]) else math.inf, n))][0]
+
+
 def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
     """scikit-learn run to convergence (tol 1e-6, up to 2000 steps, best of 3 starts), lowest BIC.
 
@@ -141,14 +209,7 @@ def converged_gmm_fit(samples: np.ndarray, random_state: int = 0) -> Mixture:
     Mixture
         The lowest-BIC mixture of 1-3 components.
     """
-    column = np.asarray(samples, dtype=np.float64).reshape(-1, 1)
-    fits = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for n in range(1, MAX_COMPONENTS + 1):
-            fitted = _sklearn_mixture(n, 2000, random_state, tol=1e-6, n_init=3).fit(column)
-            fits.append((fitted.bic(column), n, fitted))
-    return _as_mixture(min(fits, key=lambda fit: fit[:2])[2])
+    return lowest_bic(converged_fits(samples, random_state), samples.size)
 
 
 def exact_gmm_limits(samples: np.ndarray, random_state: int = RANDOM_STATE) -> tuple[tuple[float, float], Mixture]:
@@ -422,6 +483,25 @@ def fit_mixture(data: BinnedData, n: int) -> tuple[Mixture, float] | None:
     return Mixture(weights, means + data.offset, variances), float(log_likelihood[best])
 
 
+def fast_fits(histogram: DyadicHistogram) -> dict[int, tuple[Mixture, float]]:
+    """The best fast fit of each number of components that has a start, and its log-likelihood.
+
+    Parameters
+    ----------
+    histogram : DyadicHistogram
+        The slab's fine histogram, fitted bin by bin.
+
+    Returns
+    -------
+    dict of int to (Mixture, float)
+        Per number of components (1-3), the mixture and its total log-likelihood over the
+        histogram's values (interval masses for quantised data).
+    """
+    data = BinnedData(histogram)
+    fits = {n: fit_mixture(data, n) for n in range(1, MAX_COMPONENTS + 1)}
+    return {n: fit for n, fit in fits.items() if fit is not None}
+
+
 def fast_gmm_fit(histogram: DyadicHistogram, sample_size: float) -> Mixture:
     """The lowest-BIC mixture of 1-3 components, BIC taken as for `sample_size` sampled values.
 
@@ -437,11 +517,6 @@ def fast_gmm_fit(histogram: DyadicHistogram, sample_size: float) -> Mixture:
     Mixture
         The mixture with the lowest BIC (fewer components on a tie).
     """
-    data = BinnedData(histogram)
-    candidates = []
-    for n in range(1, MAX_COMPONENTS + 1):
-        fit = fit_mixture(data, n)
-        if fit is not None:
-            bic = -2 * fit[1] * sample_size / data.total + (3 * n - 1) * math.log(sample_size)
-            candidates.append((bic if math.isfinite(bic) else math.inf, n, fit[0]))
-    return min(candidates, key=lambda candidate: candidate[:2])[2]
+    scale = sample_size / histogram.total
+    fits = {n: (mixture, log_likelihood * scale) for n, (mixture, log_likelihood) in fast_fits(histogram).items()}
+    return lowest_bic(fits, sample_size)

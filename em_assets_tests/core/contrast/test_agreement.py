@@ -5,7 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from em_assets.core.contrast.agreement import dithered, gmm_agreement, percent_apart
+from em_assets.core.contrast.agreement import (
+    best_fits,
+    dithered,
+    gmm_agreement,
+    histogram_agreement,
+    percent_apart,
+)
+from em_assets.core.contrast.gmm import (
+    BinnedData,
+    Mixture,
+    converged_fits,
+    fast_fits,
+    limits_around_nearest,
+    lowest_bic,
+)
+from em_assets.core.contrast.histogram import histogram_of
 from em_assets.core.contrast.limits import contrast_report
 from em_assets.core.contrast.sampled_voxels import summarize_slabs
 from em_assets.core.tomograms.pyramid import downsample_2x
@@ -39,13 +54,74 @@ def robust(volume: np.ndarray) -> float:
     return float(high - low)
 
 
-@pytest.mark.parametrize("kind", ["float32", "uint8 low noise"])
+KINDS = ["float32", "int8", "int16", "uint8 low noise"]
+
+
+def kind_level(tomogram: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "uint8 low noise":
+        return downsample_2x(low_noise(tomogram, 6.0), np.dtype(np.uint8))
+    return level(tomogram, kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_fast_is_within_one_percent_of_the_converged_reference(tomogram, kind):
-    data = level(tomogram, "float32") if kind == "float32" else downsample_2x(low_noise(tomogram, 6.0), np.dtype(np.uint8))
+    data = kind_level(tomogram, kind)
     summary = summarize_slabs(data, name=kind)
-    agreement = gmm_agreement(summary.slabs["gmm"], str(data.dtype), robust(data))
+    whole = summarize_slabs(data, name=kind, downsampling_ratio=None)
+    agreement = gmm_agreement(summary.slabs["gmm"], str(data.dtype), robust(data), whole.slabs["gmm"].samples)
     assert agreement.fast_on_sample_vs_converged < 1.0
-    assert agreement.fast_vs_converged < 1.0
+    assert agreement.fast_vs_converged_on_slab < 1.0
+    assert agreement.fast_n_components == agreement.n_components
+
+
+@pytest.mark.parametrize("kind", ["int8", "uint8 low noise"])
+def test_sklearn_em_started_from_the_fast_fit_stays_there(tomogram, kind):
+    """Fast's fit of each n is a fixed point of the reference's own EM on the dithered sample."""
+    data = kind_level(tomogram, kind)
+    slab = summarize_slabs(data, name=kind).slabs["gmm"]
+    samples = np.asarray(slab.samples, dtype=np.float64)
+    fast = fast_fits(histogram_of(samples, integer_valued=True))
+    polished = converged_fits(dithered(samples, 1.0), starts={n: fit[0] for n, fit in fast.items()})
+    for n, (mixture, _) in fast.items():
+        args = (float(samples.mean()), float(samples.min()), float(samples.max()))
+        moved = percent_apart(limits_around_nearest(mixture, *args), limits_around_nearest(polished[n][0], *args), robust(data))
+        assert moved < 0.5, n
+
+
+def test_dithering_covers_the_intervals_fast_fits():
+    """The dither spreads each integer, negative or piled up at a clip, over the interval fast fits it as."""
+    values = np.concatenate([np.arange(-5.0, 6.0).repeat(300), np.zeros(2000)])
+    data = BinnedData(histogram_of(values, integer_valued=True))
+    noisy = dithered(values, 1.0)
+    assert data.values.size == 11
+    for value, lower, upper in zip(data.values + data.offset, data.lower + data.offset, data.upper + data.offset, strict=True):
+        spread = noisy[values == value]
+        assert (lower, upper) == pytest.approx((value - 0.5, value + 0.5))
+        assert lower <= spread.min() and spread.max() <= upper
+
+
+def test_best_fits_keeps_the_higher_likelihood_of_each_n():
+    one, two = Mixture(np.ones(1), np.zeros(1), np.ones(1)), Mixture(np.full(2, 0.5), np.array([-1.0, 1.0]), np.ones(2))
+    best = best_fits({1: (one, -10.0), 2: (two, -9.0)}, {1: (one, -8.0)}, {3: (two, -20.0)})
+    assert {n: fit[1] for n, fit in best.items()} == {1: -8.0, 2: -9.0, 3: -20.0}
+
+
+def test_lowest_bic_penalises_each_parameter_by_log_n():
+    one, two = Mixture(np.ones(1), np.zeros(1), np.ones(1)), Mixture(np.full(2, 0.5), np.array([-1.0, 1.0]), np.ones(2))
+    size = 1000
+    # three more parameters cost 3 * log(1000) / 2 = 10.36 in log-likelihood
+    assert lowest_bic({1: (one, -100.0), 2: (two, -100.0 + 10.0)}, size) is one
+    assert lowest_bic({1: (one, -100.0), 2: (two, -100.0 + 10.5)}, size) is two
+    assert lowest_bic({1: (one, -100.0), 2: (two, -100.0 + 1.5 * np.log(size))}, size) is one
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16"])
+def test_cdf_and_percentile_equal_exact_on_every_slab_voxel(tomogram, dtype):
+    data = level(tomogram, dtype)
+    summary, whole = summarize_slabs(data, name=dtype), summarize_slabs(data, name=dtype, downsampling_ratio=None)
+    agreement = histogram_agreement(summary, whole, robust(data))
+    assert agreement.cdf_vs_slab < 0.5
+    assert agreement.percentile_vs_slab < 0.5
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int8", "uint8"])
