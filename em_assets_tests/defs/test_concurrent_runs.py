@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from em_assets.core.store import StoreLayout
-from em_assets_tests.fixtures.cli_runs import holding_lock, logged, materialize, run_of, step_event, wait_for, write_inputs
+from em_assets_tests.fixtures.cli_runs import holding_lock, lock_wait_text, logged, materialize, run_of, step_event, wait_for, write_inputs
 from em_assets_tests.fixtures.kill_checks import Snapshot, leftovers, snapshot
 from em_assets_tests.fixtures.kill_runner import GROUP_ASSETS
 
@@ -42,7 +42,7 @@ def start_waiting(
     seen = {run.run_id for run in instance.get_runs()}
     process = materialize(group, partition, log)
     run = wait_for(lambda: run_of(instance, partition, seen), f"a run of {partition} to start")
-    waiting = f"{GROUP_ASSETS[group][0][0]}: waiting for the lock of partition {partition}"
+    waiting = lock_wait_text(group, partition)
     wait_for(lambda: logged(instance, run.run_id, waiting), f"run {run.run_id} to wait for the lock")
     return process, run
 

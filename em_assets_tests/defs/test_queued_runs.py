@@ -16,9 +16,8 @@ import dagster as dg
 import pytest
 
 from em_assets.core.store import StoreLayout
-from em_assets_tests.fixtures.cli_runs import BIN, holding_lock, logged, wait_for, write_inputs
+from em_assets_tests.fixtures.cli_runs import BIN, holding_lock, lock_wait_text, logged, wait_for, write_inputs
 from em_assets_tests.fixtures.kill_checks import leftovers
-from em_assets_tests.fixtures.kill_runner import GROUP_ASSETS
 
 JOBS = {"tomograms": "tomogram_pipeline", "synapses": "synapse_chunks_pipeline"}
 RUN_SECONDS = 180.0
@@ -57,7 +56,7 @@ def test_a_second_run_of_a_partition_stays_queued_while_another_partition_runs(
 ) -> None:
     instance = local_profile_instance
     busy, other = write_inputs(instance, layout, group, count=2)
-    waiting = f"{GROUP_ASSETS[group][0][0]}: waiting for the lock of partition {busy}"
+    waiting = lock_wait_text(group, busy)
     with holding_lock(layout, group, busy):
         *both, meanwhile = submit(queue_workspace, group, [busy, busy, other])
 
